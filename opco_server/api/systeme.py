@@ -1,0 +1,34 @@
+"""GET /v1/status and GET /v2/cfakeyinfo (norm.md E1, E2)."""
+
+from __future__ import annotations
+
+from opco_server import context
+from opco_server.api._responses import ok
+from opco_server.services import identites
+from opco_server.wire import format_date
+
+
+def consulter_statut():
+    opco = context.opco()
+    now = context.sandbox().clock.now()
+    return ok(
+        {
+            "status": "OK",
+            "opco": opco.nom,
+            "versions": list(opco.versions),
+            "dateHeure": now.isoformat(timespec="seconds"),
+        }
+    )
+
+
+def consulter_cle_cfa(siren: str, xapikey: str):
+    info = identites.info_cle(
+        context.session(), context.sandbox().clock, context.opco().id, siren, xapikey
+    )
+    return ok(
+        {
+            "status": info.status,
+            "dateFinValidite": format_date(info.date_fin_validite),
+            "comment": info.comment,
+        }
+    )

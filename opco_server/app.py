@@ -1,0 +1,67 @@
+"""Application factory: create_app(settings) builds the whole sandbox, nothing at import."""
+
+from __future__ import annotations
+
+import logging
+
+import connexion
+from connexion.middleware import MiddlewarePosition
+from connexion.resolver import RelativeResolver
+
+import opco_server.models  # noqa: F401  (connexion imports handlers lazily; tables must exist)
+from opco_server import context, errors
+from opco_server.clock import Clock
+from opco_server.config import Settings
+from opco_server.middleware import CONTROL_PREFIX, OpcoPrefixMiddleware
+from opco_server.sandbox import Sandbox
+from opco_server.security import SECURITY_MAP
+from opco_server.validation import VALIDATOR_MAP
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> connexion.FlaskApp:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level)
+    sandbox = Sandbox(settings, clock)
+    sandbox.prepare_database()
+
+    app = connexion.FlaskApp(__name__, specification_dir=str(settings.spec_dir))
+    app.add_api(
+        "openapi.yaml",
+        base_path="",
+        resolver=RelativeResolver("opco_server.api"),
+        pythonic_params=True,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=VALIDATOR_MAP,
+        security_map=SECURITY_MAP,
+    )
+    app.add_api(
+        "sandbox.yaml",
+        base_path=CONTROL_PREFIX,
+        resolver=RelativeResolver("opco_server.api"),
+        pythonic_params=True,
+        validate_responses=settings.validate_responses,
+    )
+    app.add_middleware(
+        OpcoPrefixMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
+    )
+    for exc, handler in errors.HANDLERS:
+        app.add_error_handler(exc, handler)
+    app.add_url_rule("/", "accueil", _home)
+
+    flask_app = app.app
+    flask_app.extensions["opco.sandbox"] = sandbox
+    flask_app.teardown_appcontext(context.close_session)
+    return app
+
+
+def _home():
+    sandbox = context.sandbox()
+    return {
+        "service": "OPCO Sandbox",
+        "opcos": {
+            o.id: {"nom": o.nom, "baseUrl": f"/{o.id}", "swaggerUi": f"/{o.id}/ui/"}
+            for o in sandbox.opcos
+        },
+        "pilotage": CONTROL_PREFIX + "/ui/",
+    }

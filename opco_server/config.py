@@ -1,0 +1,50 @@
+"""Sandbox settings: one frozen dataclass, read from OPCO_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///" + str(Path.cwd() / "data" / "opco-sandbox.sqlite3")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    fixtures_dir: Path = field(default=PROJECT_ROOT / "fixtures")
+    spec_dir: Path = field(default=PROJECT_ROOT / "spec")
+    # Validate every response against the spec (tests and development).
+    validate_responses: bool = False
+    # Seed the demo identities into an empty database on start.
+    seed_demo: bool = True
+    # Run the Alembic migrations on start.
+    migrate: bool = True
+    # Lifetime of editor access tokens, in seconds (overrides fixtures/opcos.yaml).
+    token_ttl_seconds: int | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {}
+        if "OPCO_DATABASE_URL" in env:
+            values["database_url"] = env["OPCO_DATABASE_URL"]
+        if "OPCO_VALIDATE_RESPONSES" in env:
+            values["validate_responses"] = _bool(env["OPCO_VALIDATE_RESPONSES"])
+        if "OPCO_SEED_DEMO" in env:
+            values["seed_demo"] = _bool(env["OPCO_SEED_DEMO"])
+        if "OPCO_TOKEN_TTL_SECONDS" in env:
+            values["token_ttl_seconds"] = int(env["OPCO_TOKEN_TTL_SECONDS"])
+        if "OPCO_LOG_LEVEL" in env:
+            values["log_level"] = env["OPCO_LOG_LEVEL"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "oui", "on"}

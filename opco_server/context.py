@@ -1,0 +1,69 @@
+"""Per-request context for handlers: the sandbox, the OPCO of the URL, the caller, the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import flask
+from connexion import context as connexion_context
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from opco_server.opcos import Opco
+    from opco_server.sandbox import Sandbox
+
+SCOPE_SANDBOX = "opco.sandbox"
+SCOPE_OPCO = "opco.id"
+
+
+def sandbox_from_scope(scope: dict) -> tuple[Sandbox, str]:
+    return scope[SCOPE_SANDBOX], scope.get(SCOPE_OPCO, "")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the editor (token), the CFA (key), and the software headers."""
+
+    editeur_id: int | None
+    client_id: str | None
+    siren: str | None
+    editeur: str | None
+    logiciel: str | None
+    version: str | None
+
+
+def sandbox() -> Sandbox:
+    return flask.current_app.extensions["opco.sandbox"]
+
+
+def opco() -> Opco:
+    return sandbox().opcos[connexion_context.scope[SCOPE_OPCO]]
+
+
+def session() -> Session:
+    """The request's session, created lazily and closed (rolled back) at teardown."""
+    if "db_session" not in flask.g:
+        flask.g.db_session = sandbox().sessionmaker()
+    return flask.g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    db_session = flask.g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def caller() -> Caller:
+    info = connexion_context.context.get("token_info") or {}
+    token = info.get("editeurOAuth2", info if "editeur_id" in info else {})
+    key = info.get("cleApiCfa", {})
+    headers = flask.request.headers
+    return Caller(
+        editeur_id=token.get("editeur_id"),
+        client_id=token.get("sub"),
+        siren=key.get("siren"),
+        editeur=headers.get("EDITEUR"),
+        logiciel=headers.get("LOGICIEL"),
+        version=headers.get("VERSION"),
+    )

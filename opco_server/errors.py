@@ -1,0 +1,178 @@
+"""The norm's error body and the only translation from exceptions to HTTP responses.
+
+On the norm's endpoints every error is `{"errors": [{"code", "description", "champ"?}]}`
+(norm.md §2.1). Codes are the sandbox's own (the norm publishes none) and never change once
+published; descriptions are French.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+logger = logging.getLogger("opco_server")
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    code: str
+    description: str
+    champ: str | None = None
+
+    def to_wire(self) -> dict[str, str]:
+        item = {"code": self.code, "description": self.description}
+        if self.champ is not None:
+            item["champ"] = self.champ
+        return item
+
+
+class NormError(ProblemException):
+    """An error answered in the norm's format; carries every error item at once."""
+
+    status = 400
+
+    def __init__(self, *items: ErrorItem, status: int | None = None, headers: dict | None = None):
+        self.items = list(items)
+        status = status or type(self).status
+        super().__init__(status=status, title=items[0].code if items else "", headers=headers)
+        self.status = self.status_code = status
+
+    @classmethod
+    def one(cls, code: str, description: str, champ: str | None = None, **kwargs: object):
+        return cls(ErrorItem(code, description, champ), **kwargs)  # type: ignore[arg-type]
+
+
+class OAuthError(NormError):
+    """RFC 6749 §5.2 error of the token endpoint (also carries the norm's errors[])."""
+
+    def __init__(self, status: int, error: str, code: str, description: str) -> None:
+        super().__init__(ErrorItem(code, description), status=status)
+        self.oauth_error = error
+        self.description = description
+
+
+class BadRequest(NormError):
+    status = 400
+
+
+class Unauthorized(NormError):
+    status = 401
+
+
+class Forbidden(NormError):
+    status = 403
+
+
+class NotFound(NormError):
+    status = 404
+
+
+class NotImplementedYet(NormError):
+    status = 501
+
+
+def norm_body(items: list[ErrorItem]) -> dict[str, object]:
+    return {"errors": [i.to_wire() for i in items]}
+
+
+def norm_response(status: int, items: list[ErrorItem], headers: dict | None = None):
+    all_headers = {"Content-Type": "application/json"}
+    if status == 401:
+        all_headers["WWW-Authenticate"] = 'Bearer realm="opco-sandbox"'
+    all_headers.update(headers or {})
+    return ConnexionResponse(
+        status_code=status,
+        body=json.dumps(norm_body(items), ensure_ascii=False),
+        content_type="application/json",
+        headers=all_headers,
+    )
+
+
+# Connexion's own problems (routing, media type...) translated to the norm's format.
+_GENERIC = {
+    400: ("REQUEST_INVALID", "La requête est invalide."),
+    401: ("AUTH_TOKEN_INVALID", "Jeton d'accès absent ou invalide."),
+    403: ("AUTH_KEY_INVALID", "Accès refusé."),
+    404: ("ROUTE_NOT_FOUND", "Ressource inconnue : vérifiez l'URL (préfixe de l'OPCO, version)."),
+    405: ("METHOD_NOT_ALLOWED", "Méthode HTTP non autorisée sur cette ressource."),
+    406: ("NOT_ACCEPTABLE", "Type de contenu demandé non disponible."),
+    413: ("PAYLOAD_TOO_LARGE", "Requête trop volumineuse."),
+    415: ("MEDIA_TYPE_UNSUPPORTED", "Type de contenu non supporté : envoyez application/json."),
+}
+
+
+def handle_norm_error(_request: ConnexionRequest, exc: NormError):
+    return norm_response(exc.status_code, exc.items, exc.headers)
+
+
+def handle_oauth_error(_request: ConnexionRequest, exc: OAuthError):
+    body = {
+        "error": exc.oauth_error,
+        "error_description": exc.description,
+        **norm_body(exc.items),
+    }
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="opco-sandbox"'
+    return ConnexionResponse(
+        status_code=exc.status_code,
+        body=json.dumps(body, ensure_ascii=False),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def handle_problem(_request: ConnexionRequest, exc: Exception):
+    status = getattr(exc, "status_code", None) or getattr(exc, "status", 500)
+    code, description = _GENERIC.get(status, ("INTERNAL_ERROR", "Erreur interne du serveur."))
+    detail = getattr(exc, "detail", None)
+    if status == 400 and detail:
+        description = f"{description} {detail}"
+    return norm_response(status, [ErrorItem(code, description)], getattr(exc, "headers", None))
+
+
+def handle_unicode(_request: ConnexionRequest, _exc: Exception):
+    return norm_response(
+        400, [ErrorItem("JSON_INVALID", "Le corps de la requête n'est pas encodé en UTF-8.")]
+    )
+
+
+def handle_integrity(_request: ConnexionRequest, exc: Exception):
+    # Services translate every constraint they know; reaching here is a sandbox bug.
+    logger.error("integrity error reached the error handler: %s", exc)
+    return norm_response(
+        409, [ErrorItem("CONFLICT", "Conflit avec une donnée existante ; réessayez.")]
+    )
+
+
+def handle_operational(_request: ConnexionRequest, exc: Exception):
+    logger.error("database unavailable: %s", exc)
+    return norm_response(
+        503,
+        [ErrorItem("SERVICE_UNAVAILABLE", "Service momentanément indisponible ; réessayez.")],
+        {"Retry-After": "1"},
+    )
+
+
+def handle_unexpected(_request: ConnexionRequest, exc: Exception):
+    logger.exception("unexpected error", exc_info=exc)
+    return norm_response(500, [ErrorItem("INTERNAL_ERROR", "Erreur interne du serveur.")])
+
+
+HANDLERS = [
+    (OAuthError, handle_oauth_error),
+    (NormError, handle_norm_error),
+    (ProblemException, handle_problem),
+    (UnicodeDecodeError, handle_unicode),
+    (IntegrityError, handle_integrity),
+    (OperationalError, handle_operational),
+    (404, handle_problem),
+    (405, handle_problem),
+    (415, handle_problem),
+    (Exception, handle_unexpected),
+]

@@ -1,0 +1,80 @@
+"""The eleven OPCOs, read from fixtures/opcos.yaml: names, numbering formats, lifetimes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Opco:
+    id: str
+    nom: str
+    siren: str
+    systeme: str
+    versions: tuple[str, ...]
+    format_interne: str
+    format_externe: str
+    duree_cle_jours: int
+    duree_jeton_secondes: int
+    taille_page_etats: int
+
+    def numero_interne(self, seq: int, at: datetime) -> str:
+        return self.format_interne.format(**_fields(seq, at))
+
+    def numero_externe(self, seq: int, at: datetime) -> str:
+        return self.format_externe.format(**_fields(seq, at))
+
+
+def _fields(seq: int, at: datetime) -> dict[str, object]:
+    return {"seq": seq, "yy": f"{at:%y}", "mm": f"{at:%m}", "yyyy": f"{at:%Y}"}
+
+
+class OpcoRegistry:
+    """Read-only lookup of the OPCOs by id (lower-case, as in the URL prefix)."""
+
+    def __init__(self, opcos: list[Opco]) -> None:
+        self._by_id = {o.id: o for o in opcos}
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_id.values())
+
+    def __contains__(self, opco_id: object) -> bool:
+        return opco_id in self._by_id
+
+    def get(self, opco_id: str) -> Opco | None:
+        return self._by_id.get(opco_id)
+
+    def __getitem__(self, opco_id: str) -> Opco:
+        return self._by_id[opco_id]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    @classmethod
+    def load(cls, path: Path, token_ttl_seconds: int | None = None) -> OpcoRegistry:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        defaults = data["defauts"]
+        opcos = []
+        for item in data["opcos"]:
+            opcos.append(
+                Opco(
+                    id=item["id"],
+                    nom=item["nom"],
+                    siren=item["siren"],
+                    systeme=item["systeme"],
+                    versions=tuple(item["versions"]),
+                    format_interne=item["numerotation"]["interne"],
+                    format_externe=item["numerotation"]["externe"],
+                    duree_cle_jours=item.get("duree_cle_jours", defaults["duree_cle_jours"]),
+                    duree_jeton_secondes=token_ttl_seconds
+                    if token_ttl_seconds is not None
+                    else item.get("duree_jeton_secondes", defaults["duree_jeton_secondes"]),
+                    taille_page_etats=item.get("taille_page_etats", defaults["taille_page_etats"]),
+                )
+            )
+        return cls(opcos)

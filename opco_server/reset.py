@@ -1,0 +1,27 @@
+"""Empty every table and re-seed the demo data: what a test (or a vendor) calls between runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from opco_server.db import Base
+from opco_server.seed import seed
+
+if TYPE_CHECKING:
+    from opco_server.sandbox import Sandbox
+
+
+def reset(sandbox: Sandbox, with_demo: bool = True) -> None:
+    with sandbox.session() as session:
+        tables = list(reversed(Base.metadata.sorted_tables))
+        if session.get_bind().dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                session.execute(table.delete())
+        if with_demo:
+            seed(session, sandbox)
+        session.commit()

@@ -1,0 +1,1 @@
+"""marshmallow schemas: wire ⇄ Python translation only; the spec decides shapes."""

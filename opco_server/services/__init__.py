@@ -1,0 +1,1 @@
+"""Use cases: f(session, clock, ...) -> models; they flush, the caller commits."""

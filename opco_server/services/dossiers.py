@@ -1,0 +1,208 @@
+"""Dossier use cases: transmit a Cerfa, read it back, list the états. No HTTP, no JSON."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from opco_server.clock import Clock
+from opco_server.errors import BadRequest, Forbidden, NotFound
+from opco_server.models import Dossier, EvenementDossier
+from opco_server.opcos import Opco
+from opco_server.services import compteurs
+from opco_server.wire import parse_date
+
+TRANSMIS = "TRANSMIS"
+# States in which a dossier no longer blocks a new transmission of the same contract.
+ETATS_SANS_DOUBLON = {"REFUSE", "ANNULE"}
+# Keys the OPCO owns: whatever the client sends in them is ignored.
+CHAMPS_OPCO = ("numeroInterne", "numeroExterne", "numeroDeca", "etat", "commentaireEtat")
+
+
+@dataclass(frozen=True)
+class Emetteur:
+    """Who transmits: the CFA (from its key), the editor (from its token), the software."""
+
+    siren: str
+    editeur_id: int | None
+    logiciel: str | None
+    version_logiciel: str | None
+
+
+def normaliser_nom(value: str) -> str:
+    """Upper-case, accents removed, spaces collapsed: « Léa  Marie » → « LEA MARIE »."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.upper().replace("-", " ").split())
+
+
+def cle_doublon(cerfa: dict[str, Any]) -> str:
+    """The matching key of the FAQ: apprentice names and birth date, employer SIRET, start.
+
+    Avenants (types 31-38) amend an existing contract: their key adds the type and effect
+    date, so an avenant is not a duplicate of the contract it amends.
+    """
+    apprenti, contrat = cerfa["apprenti"], cerfa["contrat"]
+    parts = [
+        normaliser_nom(apprenti["nom"]),
+        normaliser_nom(apprenti["prenom"]),
+        str(parse_date(apprenti["dateNaissance"])),
+        cerfa["employeur"]["siret"],
+        str(parse_date(contrat["dateDebutContrat"])),
+    ]
+    type_contrat = contrat.get("typeContratApp")
+    if isinstance(type_contrat, int) and type_contrat >= 30:
+        parts += [str(type_contrat), str(parse_date(contrat.get("dateEffetAvenant")))]
+    return "|".join(parts)
+
+
+def transmettre(
+    session: Session,
+    clock: Clock,
+    opco: Opco,
+    emetteur: Emetteur,
+    cerfa: dict[str, Any],
+    version: str,
+) -> Dossier:
+    siret_cfa = cerfa["organismeFormation"]["siret"]
+    if siret_cfa[:9] != emetteur.siren:
+        raise Forbidden.one(
+            "AUTH_SIRET_OUT_OF_SCOPE",
+            f"Le SIRET du CFA ({siret_cfa}) n'appartient pas au SIREN de la clé API "
+            f"({emetteur.siren}).",
+            "cerfa.organismeFormation.siret",
+        )
+    now = clock.now()
+    seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
+    stored = {k: v for k, v in cerfa.items() if k not in CHAMPS_OPCO}
+    dossier = Dossier(
+        opco_id=opco.id,
+        numero_interne=opco.numero_interne(seq, now),
+        numero_externe=opco.numero_externe(seq, now),
+        etat=TRANSMIS,
+        cfa_siren=emetteur.siren,
+        rang=compteurs.prochain_rang(session, opco.id, emetteur.siren),
+        organisme_siret=siret_cfa,
+        employeur_siret=cerfa["employeur"]["siret"],
+        apprenti_nom=cerfa["apprenti"]["nom"],
+        apprenti_prenom=cerfa["apprenti"]["prenom"],
+        apprenti_date_naissance=parse_date(cerfa["apprenti"]["dateNaissance"]),
+        date_debut_contrat=parse_date(cerfa["contrat"]["dateDebutContrat"]),
+        type_contrat_app=_int_or_none(cerfa["contrat"].get("typeContratApp")),
+        cle_doublon=cle_doublon(cerfa),
+        version_norme=version,
+        cerfa=stored,
+        editeur_id=emetteur.editeur_id,
+        logiciel=emetteur.logiciel,
+        version_logiciel=emetteur.version_logiciel,
+        recu_le=now,
+        maj_le=now,
+    )
+    dossier.evenements.append(
+        EvenementDossier(
+            horodatage=now,
+            etat_avant=None,
+            etat_apres=TRANSMIS,
+            cause=f"Dossier reçu via l'API ({version}).",
+            acteur="client",
+        )
+    )
+    _refuser_doublon_connu(session, opco, dossier.cle_doublon)
+    session.add(dossier)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Lost a race with a concurrent transmission of the same contract: the constraint,
+        # not the read above, is what guarantees there is never a second dossier.
+        session.rollback()
+        raise _doublon() from exc
+    return dossier
+
+
+def _refuser_doublon_connu(session: Session, opco: Opco, cle: str) -> None:
+    existing = session.scalar(
+        select(Dossier.id).where(Dossier.opco_id == opco.id, Dossier.cle_doublon == cle)
+    )
+    if existing is not None:
+        raise _doublon()
+
+
+def _doublon() -> BadRequest:
+    return BadRequest.one(
+        "DOSSIER_DUPLICATE",
+        "Un dossier existe déjà pour cet apprenti (nom, prénom, date de naissance), cet "
+        "employeur (SIRET) et cette date de début de contrat.",
+        "cerfa",
+    )
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def consulter(session: Session, opco: Opco, siren: str, numero_interne: str) -> Dossier:
+    dossier = session.scalar(
+        select(Dossier).where(Dossier.opco_id == opco.id, Dossier.numero_interne == numero_interne)
+    )
+    # Another CFA's dossier answers exactly like an unknown one: no hint that it exists.
+    if dossier is None or dossier.cfa_siren != siren:
+        raise NotFound.one(
+            "DOSSIER_NOT_FOUND", f"Aucun dossier « {numero_interne} » pour ce CFA.", "numeroInterne"
+        )
+    return dossier
+
+
+def lister(session: Session, opco: Opco, siren: str, numeros: list[str]) -> list[Dossier]:
+    wanted = list(dict.fromkeys(n.strip() for n in numeros if n.strip()))
+    if not wanted:
+        raise BadRequest.one(
+            "REQ_FIELD_MISSING", "Indiquez au moins un numéro interne.", "numerosInternes"
+        )
+    found = session.scalars(
+        select(Dossier).where(
+            Dossier.opco_id == opco.id,
+            Dossier.cfa_siren == siren,
+            Dossier.numero_interne.in_(wanted),
+        )
+    ).all()
+    by_number = {d.numero_interne: d for d in found}
+    return [by_number[n] for n in wanted if n in by_number]
+
+
+def tous_les_etats(session: Session, opco: Opco, siren: str) -> list[Dossier]:
+    return list(
+        session.scalars(
+            select(Dossier)
+            .where(Dossier.opco_id == opco.id, Dossier.cfa_siren == siren)
+            .order_by(Dossier.rang)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PageEtats:
+    total: int
+    page: int
+    dossiers: list[Dossier]
+
+
+def page_etats(session: Session, opco: Opco, siren: str, page: int) -> PageEtats:
+    """Page N (1-based) by rank range: as fast for 100,000 dossiers as for 10."""
+    size = opco.taille_page_etats
+    first = (page - 1) * size + 1
+    dossiers = session.scalars(
+        select(Dossier)
+        .where(
+            Dossier.opco_id == opco.id,
+            Dossier.cfa_siren == siren,
+            Dossier.rang >= first,
+            Dossier.rang < first + size,
+        )
+        .order_by(Dossier.rang)
+    ).all()
+    return PageEtats(compteurs.total_cfa(session, opco.id, siren), page, list(dossiers))

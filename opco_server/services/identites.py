@@ -1,0 +1,206 @@
+"""Editors, their tokens and CFA keys: issue, verify, replace. Secrets are stored hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from opco_server.clock import Clock
+from opco_server.errors import BadRequest, Forbidden, OAuthError, Unauthorized
+from opco_server.models import CfaEnregistre, CleCfa, Editeur, Jeton
+from opco_server.opcos import Opco
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a high-entropy secret (tokens, keys, client secrets are all random)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    editeur_id: int
+    client_id: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+
+
+# --- editors -------------------------------------------------------------------------------
+
+
+def creer_editeur(
+    session: Session,
+    clock: Clock,
+    nom: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> tuple[Editeur, str]:
+    client_id = client_id or "editeur-" + secrets.token_hex(6)
+    client_secret = client_secret or secrets.token_urlsafe(32)
+    editeur = Editeur(
+        client_id=client_id, nom=nom, secret_hash=digest(client_secret), cree_le=clock.now()
+    )
+    session.add(editeur)
+    session.flush()
+    return editeur, client_secret
+
+
+def emettre_jeton(
+    session: Session,
+    clock: Clock,
+    opco: Opco,
+    grant_type: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    scope: str | None,
+) -> IssuedToken:
+    if grant_type != "client_credentials":
+        raise OAuthError(
+            400,
+            "unsupported_grant_type",
+            "OAUTH_UNSUPPORTED_GRANT",
+            "Seul grant_type=client_credentials est accepté.",
+        )
+    editeur = session.scalar(select(Editeur).where(Editeur.client_id == (client_id or "")))
+    # Hash even when the client is unknown, so timing does not reveal which client ids exist.
+    presented = digest(client_secret or "")
+    if (
+        editeur is None
+        or editeur.revoque_le is not None
+        or not _same(presented, editeur.secret_hash)
+    ):
+        raise OAuthError(
+            401,
+            "invalid_client",
+            "OAUTH_INVALID_CLIENT",
+            "Identifiants client (client_id / client_secret) inconnus ou révoqués.",
+        )
+    now = clock.now()
+    token = secrets.token_urlsafe(32)
+    granted = " ".join((scope or "").split())
+    session.add(
+        Jeton(
+            jeton_hash=digest(token),
+            editeur_id=editeur.id,
+            opco_id=opco.id,
+            scope=granted,
+            emis_le=now,
+            expire_le=now + timedelta(seconds=opco.duree_jeton_secondes),
+        )
+    )
+    # Housekeeping: tokens expired for a day are useless; keep the table small.
+    session.execute(delete(Jeton).where(Jeton.expire_le < now - timedelta(days=1)))
+    session.flush()
+    return IssuedToken(token, opco.duree_jeton_secondes, granted)
+
+
+def verifier_jeton(session: Session, clock: Clock, opco_id: str, token: str) -> TokenInfo:
+    jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token)))
+    if jeton is None or jeton.opco_id != opco_id or not _same(jeton.jeton_hash, digest(token)):
+        raise Unauthorized.one(
+            "AUTH_TOKEN_INVALID",
+            "Jeton d'accès inconnu pour cet OPCO : demandez-en un sur /connect/token.",
+        )
+    if _aware(jeton.expire_le) <= clock.now():
+        raise Unauthorized.one(
+            "AUTH_TOKEN_EXPIRED", "Jeton d'accès expiré : demandez-en un nouveau."
+        )
+    if jeton.editeur.revoque_le is not None:
+        raise Unauthorized.one("AUTH_TOKEN_INVALID", "Les identifiants de l'éditeur sont révoqués.")
+    return TokenInfo(jeton.editeur_id, jeton.editeur.client_id, jeton.scope)
+
+
+# --- CFA keys ------------------------------------------------------------------------------
+
+
+def generer_cle(
+    session: Session,
+    clock: Clock,
+    opco: Opco,
+    siren: str,
+    jours: int | None = None,
+    cle: str | None = None,
+) -> tuple[CleCfa, str]:
+    """Generate the CFA's key at this OPCO; it replaces any previous key of that SIREN."""
+    if not siren.isdigit() or len(siren) != 9:
+        raise BadRequest.one("ID_SIREN_FORMAT", "Le SIREN doit comporter 9 chiffres.", "siren")
+    cle = cle or secrets.token_hex(20)
+    now = clock.now()
+    fin = (now + timedelta(days=jours if jours is not None else opco.duree_cle_jours)).date()
+    existing = session.scalar(
+        select(CleCfa).where(CleCfa.opco_id == opco.id, CleCfa.siren == siren)
+    )
+    if existing is None:
+        existing = CleCfa(
+            opco_id=opco.id, siren=siren, cle_hash=digest(cle), cree_le=now, date_fin_validite=fin
+        )
+        session.add(existing)
+    else:
+        existing.cle_hash, existing.cree_le = digest(cle), now
+        existing.date_fin_validite, existing.revoquee_le = fin, None
+    session.flush()
+    return existing, cle
+
+
+def _find_key(session: Session, opco_id: str, key: str) -> CleCfa | None:
+    found = session.scalar(select(CleCfa).where(CleCfa.cle_hash == digest(key)))
+    if found is None or found.opco_id != opco_id or not _same(found.cle_hash, digest(key)):
+        return None
+    return found
+
+
+def verifier_cle(session: Session, clock: Clock, opco_id: str, key: str) -> str:
+    found = _find_key(session, opco_id, key)
+    if found is None or found.revoquee_le is not None:
+        raise Forbidden.one(
+            "AUTH_KEY_INVALID",
+            "Clé API CFA inconnue pour cet OPCO : générez-la sur l'espace en ligne de l'OPCO.",
+        )
+    if found.date_fin_validite < clock.today():
+        raise Forbidden.one(
+            "AUTH_KEY_EXPIRED",
+            f"Clé API CFA expirée depuis le {found.date_fin_validite:%d/%m/%Y} : "
+            "générez-en une nouvelle.",
+        )
+    return found.siren
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    status: str
+    date_fin_validite: date | None
+    comment: str | None
+
+
+def info_cle(session: Session, clock: Clock, opco_id: str, siren: str, key: str) -> KeyInfo:
+    """cfakeyinfo (norm.md E2): is this key the valid key of this SIREN at this OPCO?"""
+    found = _find_key(session, opco_id, key)
+    if found is None or found.siren != siren or found.revoquee_le is not None:
+        return KeyInfo("error", None, "Clé inconnue pour ce SIREN auprès de cet OPCO.")
+    if found.date_fin_validite < clock.today():
+        return KeyInfo("error", found.date_fin_validite, "Clé expirée.")
+    return KeyInfo("success", found.date_fin_validite, None)
+
+
+def etablissements_du_siren(session: Session, siren: str) -> list[str]:
+    cfa = session.scalar(select(CfaEnregistre).where(CfaEnregistre.siren == siren))
+    return [e.siret for e in cfa.etablissements] if cfa else []
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,203 @@
+"""Request validation that reports every problem at once, in the norm's error format.
+
+Connexion's default validators stop at the first error and answer problem+json; these
+subclasses collect all of them and raise one BadRequest listing each with a stable code,
+the field path (`champ`) and a French description.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator
+from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
+from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator, ValidationError, validators
+
+from opco_server.errors import BadRequest, ErrorItem
+from opco_server.wire import field_path, parse_date
+
+_TYPES_FR = {
+    "string": "une chaîne de caractères",
+    "integer": "un nombre entier",
+    "number": "un nombre",
+    "boolean": "un booléen (true/false)",
+    "object": "un objet",
+    "array": "une liste",
+}
+
+
+def _check_norm_date(validator, enabled, instance, schema):  # type: ignore[no-untyped-def]
+    """`x-norme-date: true`: the value, when a non-empty string, is a real calendar date."""
+    if enabled and isinstance(instance, str) and instance and parse_date(instance) is None:
+        yield ValidationError("not a calendar date", validator="x-norme-date")
+
+
+# Connexion's request validator (OpenAPI `nullable`) plus the calendar check of dates.
+NormValidator = validators.extend(Draft4RequestValidator, {"x-norme-date": _check_norm_date})
+
+
+def _quoted(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def error_items(errors: t.Iterable[ValidationError], root: tuple = ()) -> list[ErrorItem]:
+    """Translate jsonschema errors into norm error items, one per problem, stable order."""
+    items: dict[tuple[str, str], ErrorItem] = {}
+    for error in errors:
+        path = [*root, *error.absolute_path]
+        for item in _translate(error, path):
+            items.setdefault((item.champ or "", item.code), item)
+    return sorted(items.values(), key=lambda i: (i.champ or "", i.code))
+
+
+def _translate(error: ValidationError, path: list) -> t.Iterator[ErrorItem]:
+    kind = error.validator
+    champ = field_path(path) or "corps"
+    if kind == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        for name in error.validator_value:
+            if name not in instance:
+                missing = field_path([*path, name])
+                yield ErrorItem(
+                    "REQ_FIELD_MISSING", f"Le champ « {missing} » est obligatoire.", missing
+                )
+    elif kind == "type":
+        expected = error.validator_value
+        label = (
+            _TYPES_FR.get(expected, expected) if isinstance(expected, str) else "d'un autre type"
+        )
+        if error.instance is None:
+            yield ErrorItem(
+                "REQ_FIELD_MISSING", f"Le champ « {champ} » ne peut pas être vide (null).", champ
+            )
+        else:
+            yield ErrorItem("TYPE_INVALID", f"Le champ « {champ} » doit être {label}.", champ)
+    elif kind == "enum":
+        allowed = ", ".join(_quoted(v) for v in error.validator_value)
+        yield ErrorItem(
+            "ENUM_INVALID",
+            f"La valeur {_quoted(error.instance)} du champ « {champ} » n'est pas autorisée "
+            f"(valeurs admises : {allowed}).",
+            champ,
+        )
+    elif kind == "x-norme-date":
+        yield ErrorItem(
+            "FORMAT_INVALID",
+            f"Le champ « {champ} » n'est pas une date valide ({_quoted(error.instance)}).",
+            champ,
+        )
+    else:
+        yield ErrorItem("FORMAT_INVALID", _format_message(kind, champ, error), champ)
+
+
+def _format_message(kind: str, champ: str, error: ValidationError) -> str:
+    limit = error.validator_value
+    messages = {
+        "pattern": f"Le champ « {champ} » n'a pas le format attendu ({_quoted(error.instance)}).",
+        "minLength": f"Le champ « {champ} » doit contenir au moins {limit} caractère(s).",
+        "maxLength": f"Le champ « {champ} » doit contenir au plus {limit} caractère(s).",
+        "minimum": f"Le champ « {champ} » doit être supérieur ou égal à {limit}.",
+        "maximum": f"Le champ « {champ} » doit être inférieur ou égal à {limit}.",
+        "minItems": f"La liste « {champ} » doit contenir au moins {limit} élément(s).",
+        "maxItems": f"La liste « {champ} » doit contenir au plus {limit} élément(s).",
+        "additionalProperties": f"L'objet « {champ} » contient un champ inconnu.",
+    }
+    return messages.get(kind, f"La valeur du champ « {champ} » est invalide.")
+
+
+class NormJSONBodyValidator(JSONRequestBodyValidator):
+    """JSON bodies: all schema violations at once, dates checked on the calendar."""
+
+    @property
+    def _validator(self):  # type: ignore[override]
+        return NormValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    async def _parse(self, stream, scope):  # type: ignore[no-untyped-def]
+        raw = b"".join([message async for message in stream])
+        try:
+            text = raw.decode(self._encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise BadRequest.one("JSON_INVALID", "Le corps n'est pas encodé en UTF-8.") from exc
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadRequest.one(
+                "JSON_INVALID",
+                f"Le corps n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno}).",
+            ) from exc
+
+    def _validate(self, body: t.Any) -> None:
+        if body is None:
+            raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
+        items = error_items(self._validator.iter_errors(body))
+        if items:
+            raise BadRequest(*items)
+
+
+class NormParameterValidator(ParameterValidator):
+    """Headers, query and path parameters: every missing or invalid one reported."""
+
+    def validate_request(self, request) -> None:  # type: ignore[no-untyped-def]
+        items: list[ErrorItem] = []
+        if self.strict_validation:
+            for name in sorted(
+                self.validate_query_parameter_list(request, self.security_query_params)
+            ):
+                items.append(
+                    ErrorItem("PARAM_UNKNOWN", f"Paramètre de requête inconnu : « {name} ».", name)
+                )
+        for location in ("header", "query", "path"):
+            for param in self.parameters.get(location, []):
+                items.extend(self._check(location, param, request))
+        if items:
+            raise BadRequest(*items)
+
+    def _check(self, location: str, param: dict, request) -> list[ErrorItem]:  # type: ignore[no-untyped-def]
+        name = param["name"]
+        if location == "header":
+            value = request.headers.get(name)
+        elif location == "query":
+            value = request.query_params.get(name)
+        else:
+            value = request.path_params.get(name.replace("-", "_"))
+        if value is None:
+            if not param.get("required"):
+                return []
+            if location == "header":
+                return [ErrorItem("HEADER_MISSING", f"L'en-tête « {name} » est obligatoire.", name)]
+            return [
+                ErrorItem("REQ_FIELD_MISSING", f"Le paramètre « {name} » est obligatoire.", name)
+            ]
+        schema = param.get("schema", param)
+        errors = NormValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(
+            value
+        )
+        items = error_items(errors, root=(name,))
+        if location == "header":
+            items = [
+                ErrorItem("HEADER_MISSING", f"L'en-tête « {name} » ne peut pas être vide.", name)
+                if i.code == "FORMAT_INVALID" and not value
+                else i
+                for i in items
+            ]
+        return items
+
+
+VALIDATOR_MAP = {
+    "parameter": NormParameterValidator,
+    "body": MediaTypeDict(
+        {
+            "*/*json": NormJSONBodyValidator,
+            "application/x-www-form-urlencoded": CONNEXION_VALIDATORS["body"][
+                "application/x-www-form-urlencoded"
+            ],
+            "multipart/form-data": CONNEXION_VALIDATORS["body"]["multipart/form-data"],
+        }
+    ),
+    "response": CONNEXION_VALIDATORS["response"],
+}

@@ -1,0 +1,43 @@
+"""Wire-format helpers: the norm's dates and field paths."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+# Plain dates or ISO-8601 date-times with an optional offset (norm.md §1.3).
+DATE_PATTERN = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
+)
+
+
+def parse_date(value: object) -> date | None:
+    """The calendar date of a wire date, or None when absent, empty or not a real date."""
+    if isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    if not isinstance(value, str) or not value:
+        return None
+    match = DATE_PATTERN.match(value)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def format_date(value: date | None) -> str | None:
+    """Dates go out in one form: YYYY-MM-DD (clients parse it, norm.md §1.3)."""
+    return value.isoformat() if value else None
+
+
+def field_path(parts: Iterable[object]) -> str:
+    """`cerfa.contrat.remunerationsAnnuelles[0].taux` from a jsonschema path."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,210 @@
+"""Double authentication as the norm describes it: editor token + CFA key + identification."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+
+def _codes(response) -> list[str]:
+    return [e["code"] for e in response.json()["errors"]]
+
+
+def test_token_endpoint_issues_bearer_token(client, identities):
+    editeur = identities["editeur"]
+    response = client.post(
+        "/akto/connect/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": editeur["client_id"],
+            "client_secret": editeur["client_secret"],
+            "scope": "api.read api.write",
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    assert body["scope"] == "api.read api.write"
+    assert len(body["access_token"]) >= 32
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "error"),
+    [
+        (
+            {
+                "grant_type": "client_credentials",
+                "client_id": "demo-editeur",
+                "client_secret": "faux",
+            },
+            401,
+            "invalid_client",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "inconnu", "client_secret": "x"},
+            401,
+            "invalid_client",
+        ),
+        (
+            {"grant_type": "password", "client_id": "demo-editeur", "client_secret": "x"},
+            400,
+            "unsupported_grant_type",
+        ),
+    ],
+)
+def test_token_endpoint_refuses_bad_credentials(client, form, status, error):
+    response = client.post("/akto/connect/token", data=form)
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert response.json()["errors"][0]["code"].startswith("OAUTH_")
+
+
+def test_missing_token_is_401(cfa):
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(Authorization=None))
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_MISSING"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_unknown_token_is_401(cfa):
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(Authorization="Bearer nope"))
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_INVALID"]
+
+
+def test_non_bearer_authorization_is_401(cfa):
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(Authorization="Basic eDp5"))
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_INVALID"]
+
+
+def test_expired_token_is_401_and_a_new_token_works(cfa, clock):
+    headers = cfa.headers()
+    assert cfa.get("/v1/status", headers=headers).status_code == 200
+    clock.advance(timedelta(seconds=3600))
+    response = cfa.get("/v1/status", headers=headers)
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_EXPIRED"]
+    fresh = cfa.headers(Authorization=f"Bearer {cfa.token()}")
+    assert cfa.get("/v1/status", headers=fresh).status_code == 200
+
+
+def test_token_of_another_opco_is_refused(cfa):
+    atlas_token = cfa.token("atlas")
+    response = cfa.get("/v1/status", headers=cfa.headers(Authorization=f"Bearer {atlas_token}"))
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_INVALID"]
+
+
+def test_missing_key_is_403(cfa):
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(X_API_KEY=None))
+    assert response.status_code == 403
+    assert _codes(response) == ["AUTH_KEY_MISSING"]
+
+
+def test_unknown_key_is_403(cfa):
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(X_API_KEY="0" * 40))
+    assert response.status_code == 403
+    assert _codes(response) == ["AUTH_KEY_INVALID"]
+
+
+def test_key_of_another_opco_is_403(cfa):
+    atlas_key = cfa.cfa["cles"]["atlas"]
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(X_API_KEY=atlas_key))
+    assert response.status_code == 403
+    assert _codes(response) == ["AUTH_KEY_INVALID"]
+
+
+def test_key_header_name_is_case_insensitive(cfa):
+    headers = cfa.headers(X_API_KEY=None)
+    headers["x-api-key"] = cfa.cfa["cles"]["akto"]
+    assert cfa.get("/v1/status", headers=headers).status_code == 200
+
+
+def test_expired_key_is_403(cfa, clock):
+    clock.advance(timedelta(days=366))
+    headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
+    response = cfa.get("/v1/dossiers/etats", headers=headers)
+    assert response.status_code == 403
+    assert _codes(response) == ["AUTH_KEY_EXPIRED"]
+
+
+def test_key_is_valid_up_to_its_last_day(cfa, clock):
+    clock.advance(timedelta(days=365))
+    headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
+    assert cfa.get("/v1/status", headers=headers).status_code == 200
+
+
+def test_token_is_checked_before_the_key(cfa):
+    response = cfa.get("/v1/status", headers=cfa.headers(Authorization=None, X_API_KEY=None))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("header", ["EDITEUR", "LOGICIEL", "VERSION"])
+def test_missing_identification_header_is_400(cfa, header):
+    response = cfa.get("/v1/dossiers/etats", headers=cfa.headers(**{header: None}))
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "HEADER_MISSING",
+            "description": f"L'en-tête « {header} » est obligatoire.",
+            "champ": header,
+        }
+    ]
+
+
+def test_all_missing_headers_are_listed_at_once(cfa):
+    response = cfa.get("/v1/status", headers=cfa.headers(EDITEUR=None, LOGICIEL=None, VERSION=None))
+    assert response.status_code == 400
+    assert sorted(e["champ"] for e in response.json()["errors"]) == [
+        "EDITEUR",
+        "LOGICIEL",
+        "VERSION",
+    ]
+
+
+def test_empty_identification_header_is_400(cfa):
+    response = cfa.get("/v1/status", headers=cfa.headers(VERSION=""))
+    assert response.status_code == 400
+    assert _codes(response) == ["HEADER_MISSING"]
+
+
+def test_one_key_serves_every_establishment_of_the_siren(make_cfa, contrat):
+    cfa = make_cfa("akto", 0)
+    second = cfa.cfa["etablissements"][1]
+    contrat["cerfa"]["organismeFormation"]["siret"] = second["siret"]
+    contrat["cerfa"]["organismeFormation"]["uaiCfa"] = second["uai"]
+    assert cfa.transmettre(contrat).status_code == 200
+
+
+def test_new_key_replaces_the_previous_one(cfa, sandbox):
+    from opco_server.services import identites
+
+    old = cfa.cfa["cles"]["akto"]
+    with sandbox.session() as session:
+        _, new = identites.generer_cle(
+            session, sandbox.clock, sandbox.opcos["akto"], cfa.cfa["siren"]
+        )
+        session.commit()
+    assert cfa.get("/v1/status", headers=cfa.headers(X_API_KEY=old)).status_code == 403
+    assert cfa.get("/v1/status", headers=cfa.headers(X_API_KEY=new)).status_code == 200
+
+
+def test_secrets_are_stored_hashed(cfa, sandbox, identities):
+    from sqlalchemy import select
+
+    from opco_server.models import CleCfa, Editeur, Jeton
+
+    token = cfa.token()
+    with sandbox.session() as session:
+        stored = [
+            *session.scalars(select(CleCfa.cle_hash)),
+            *session.scalars(select(Jeton.jeton_hash)),
+            *session.scalars(select(Editeur.secret_hash)),
+        ]
+    plain = [cfa.cfa["cles"]["akto"], token, identities["editeur"]["client_secret"]]
+    assert all(len(h) == 64 for h in stored)
+    assert not set(plain) & set(stored)

@@ -1,0 +1,180 @@
+"""Shared fixtures: one migrated database per backend, a fresh demo state per test.
+
+Every API test runs on SQLite and on PostgreSQL. PostgreSQL is found through
+OPCO_TEST_POSTGRES_URL (default: postgresql://postgres@127.0.0.1:5432/test); the tests make
+their own throw-away database there. Without a server they skip, except under CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from opco_server.clock import Clock
+from opco_server.config import Settings
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("OPCO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _postgres_database() -> Iterator[str]:
+    import psycopg
+
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL required under CI but unreachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL} ({exc}); set OPCO_TEST_POSTGRES_URL")
+    name = f"opco_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "sandbox.sqlite3")
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, validate_responses=True, seed_demo=True)
+
+
+@pytest.fixture(scope="session")
+def session_app(base_settings: Settings):
+    from opco_server import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app = create_app(base_settings, Clock(frozen_at=NOW))
+    yield app
+    app.app.extensions["opco.sandbox"].engine.dispose()
+
+
+@pytest.fixture
+def sandbox(session_app):
+    return session_app.app.extensions["opco.sandbox"]
+
+
+@pytest.fixture
+def clock(sandbox) -> Clock:
+    return sandbox.clock
+
+
+@pytest.fixture
+def app(session_app, sandbox):
+    """The session's app, with the demo data freshly reset and the clock at NOW."""
+    from opco_server.reset import reset
+
+    sandbox.clock.freeze(NOW)
+    sandbox.clock.set(NOW)
+    reset(sandbox)
+    return session_app
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def identities(sandbox) -> dict:
+    from opco_server.seed import identities as demo_identities
+
+    return demo_identities(sandbox)
+
+
+@pytest.fixture
+def contrat() -> dict:
+    return json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
+
+
+class NormClient:
+    """A CFA-side client as a vendor writes it: token, key, identification headers."""
+
+    def __init__(self, client, identities: dict, opco: str = "akto", cfa: int = 0) -> None:
+        self.client = client
+        self.identities = identities
+        self.opco = opco
+        self.cfa = identities["cfas"][cfa]
+        self._token: str | None = None
+
+    def token(self, opco: str | None = None) -> str:
+        editeur = self.identities["editeur"]
+        response = self.client.post(
+            f"/{opco or self.opco}/connect/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": editeur["client_id"],
+                "client_secret": editeur["client_secret"],
+            },
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def headers(self, **overrides: str | None) -> dict[str, str]:
+        if self._token is None:
+            self._token = self.token()
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "X-API-KEY": self.cfa["cles"][self.opco],
+            "EDITEUR": "Editeur de test",
+            "LOGICIEL": "GestionCFA",
+            "VERSION": "4.2.0",
+        }
+        for key, value in overrides.items():
+            name = key.replace("_", "-")
+            if value is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = value
+        return headers
+
+    def get(self, path: str, **kwargs):
+        headers = kwargs.pop("headers", None) or self.headers()
+        return self.client.get(f"/{self.opco}{path}", headers=headers, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        headers = kwargs.pop("headers", None) or self.headers()
+        return self.client.post(f"/{self.opco}{path}", headers=headers, **kwargs)
+
+    def transmettre(self, cerfa_body: dict, version: str = "v1"):
+        return self.post(f"/{version}/dossiers", json=cerfa_body)
+
+
+@pytest.fixture
+def cfa(client, identities) -> NormClient:
+    return NormClient(client, identities)
+
+
+@pytest.fixture
+def make_cfa(client, identities):
+    def factory(opco: str = "akto", cfa: int = 0) -> NormClient:
+        return NormClient(client, identities, opco, cfa)
+
+    return factory
