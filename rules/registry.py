@@ -1,0 +1,126 @@
+"""Rule registry: one rule = one small pure function with a stable code.
+
+A rule function takes the Cerfa (wire dict, already schema-valid) and a `Contexte` and yields
+`Constat`s; the registry turns each into a `Violation` with the rule's severity (possibly
+overridden per OPCO) and its French message template filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class Severite(StrEnum):
+    BLOQUANT = "bloquant"
+    AVERTISSEMENT = "avertissement"
+
+
+class Moment(StrEnum):
+    TRANSMISSION = "transmission"  # synchronous controls on POST /dossiers (400)
+    INSTRUCTION = "instruction"  # checks when the OPCO instructs (REFUSE / comment)
+
+
+@dataclass(frozen=True)
+class Constat:
+    """What a rule found: the field concerned and the values for its message template."""
+
+    champ: str
+    valeurs: Mapping[str, object] = field(default_factory=dict)
+    severite: Severite | None = None  # for rules with two thresholds (warning, then blocking)
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    severite: Severite
+    moment: Moment
+    champ: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DossierActif:
+    """A dossier already held by the OPCO, as the instruction checks need it."""
+
+    numero_interne: str
+    etat: str
+    maitres: tuple[tuple[str, str, date | None], ...]  # (nom, prénom, date de naissance)
+    date_debut_contrat: date | None
+    date_fin_contrat: date | None
+    type_contrat_app: int | None
+
+
+@dataclass(frozen=True)
+class Contexte:
+    """Everything a rule may read besides the Cerfa. `aujourdhui` is the sandbox clock."""
+
+    aujourdhui: date
+    referentiel: Any  # rules.referentiel.Referentiel
+    opco_id: str = ""
+    severites: Mapping[str, Severite] = field(default_factory=dict)
+    date_reception: date | None = None
+    dossiers_actifs: Sequence[DossierActif] = ()
+
+
+Fonction = Callable[[dict, Contexte], Iterator[Constat]]
+
+
+@dataclass(frozen=True)
+class Regle:
+    code: str
+    severite: Severite
+    moment: Moment
+    resume: str
+    base: str
+    message: str
+    fonction: Fonction
+
+    def appliquer(self, cerfa: dict, contexte: Contexte) -> list[Violation]:
+        default = contexte.severites.get(self.code, self.severite)
+        return [
+            Violation(
+                code=self.code,
+                severite=c.severite or default,
+                moment=self.moment,
+                champ=c.champ,
+                message=self.message.format(champ=c.champ, **c.valeurs),
+            )
+            for c in self.fonction(cerfa, contexte)
+        ]
+
+
+_REGISTRE: dict[str, Regle] = {}
+# Codes once published and then withdrawn: never handed out again.
+RETIRES: frozenset[str] = frozenset()
+
+
+def regle(
+    code: str, *, severite: Severite, moment: Moment, resume: str, base: str, message: str
+) -> Callable[[Fonction], Fonction]:
+    """Register a rule. `message` is a French template; `{champ}` names the field."""
+
+    def decorator(fonction: Fonction) -> Fonction:
+        if code in _REGISTRE or code in RETIRES:
+            raise ValueError(f"duplicate or retired rule code {code}")
+        _REGISTRE[code] = Regle(code, severite, moment, resume, base, message, fonction)
+        return fonction
+
+    return decorator
+
+
+def catalogue() -> list[Regle]:
+    return sorted(_REGISTRE.values(), key=lambda r: (r.moment != Moment.TRANSMISSION, r.code))
+
+
+def evaluer(cerfa: dict, contexte: Contexte, moment: Moment | None = None) -> list[Violation]:
+    """Run every rule of `moment` (all when None); collect all violations, never stop early."""
+    return [
+        violation
+        for r in catalogue()
+        if moment is None or r.moment == moment
+        for violation in r.appliquer(cerfa, contexte)
+    ]
