@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
-import connexion
+with warnings.catch_warnings():
+    # starlette 1.x asks for httpx2 when connexion imports its test client; harmless here.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import RelativeResolver
 

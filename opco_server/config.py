@@ -35,6 +35,8 @@ class Settings:
             values["validate_responses"] = _bool(env["OPCO_VALIDATE_RESPONSES"])
         if "OPCO_SEED_DEMO" in env:
             values["seed_demo"] = _bool(env["OPCO_SEED_DEMO"])
+        if "OPCO_MIGRATE" in env:
+            values["migrate"] = _bool(env["OPCO_MIGRATE"])
         if "OPCO_TOKEN_TTL_SECONDS" in env:
             values["token_ttl_seconds"] = int(env["OPCO_TOKEN_TTL_SECONDS"])
         if "OPCO_LOG_LEVEL" in env:

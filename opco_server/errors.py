@@ -127,13 +127,32 @@ def handle_oauth_error(_request: ConnexionRequest, exc: OAuthError):
     )
 
 
-def handle_problem(_request: ConnexionRequest, exc: Exception):
+def handle_problem(request: ConnexionRequest, exc: Exception):
+    # Starlette looks status-code handlers up before class handlers for HTTP exceptions, so
+    # the norm's own errors can arrive here too.
+    if isinstance(exc, OAuthError):
+        return handle_oauth_error(request, exc)
+    if isinstance(exc, NormError):
+        return handle_norm_error(request, exc)
     status = getattr(exc, "status_code", None) or getattr(exc, "status", 500)
     code, description = _GENERIC.get(status, ("INTERNAL_ERROR", "Erreur interne du serveur."))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if status == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     detail = getattr(exc, "detail", None)
-    if status == 400 and detail:
+    if status == 400 and detail == "RequestBody is required":
+        code, description = "REQ_FIELD_MISSING", "Le corps de la requête est obligatoire."
+    elif status == 400 and detail:
         description = f"{description} {detail}"
-    return norm_response(status, [ErrorItem(code, description)], getattr(exc, "headers", None))
+    return norm_response(status, [ErrorItem(code, description)], headers)
+
+
+def _allowed_methods(request: ConnexionRequest) -> list[str]:
+    """The methods the spec documents for the requested path (for the Allow header)."""
+    sandbox = request.scope.get("opco.sandbox")
+    root = request.scope.get("root_path", "")
+    path = request.scope.get("path", "")[len(root) :] if root else request.scope.get("path", "")
+    return sandbox.allowed_methods(path) if sandbox else []
 
 
 def handle_unicode(_request: ConnexionRequest, _exc: Exception):

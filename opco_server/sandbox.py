@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import yaml
 from sqlalchemy.orm import Session
 
 from opco_server import db
@@ -20,8 +22,12 @@ class Sandbox:
         self.opcos = OpcoRegistry.load(
             settings.fixtures_dir / "opcos.yaml", settings.token_ttl_seconds
         )
+        self._methods = _methods_by_path(settings.spec_dir / "openapi.yaml")
         self.engine = db.make_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        return self._methods.get(path.lower().rstrip("/") or "/", [])
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -41,3 +47,12 @@ class Sandbox:
             with self.session() as session:
                 seed_if_empty(session, self)
                 session.commit()
+
+
+def _methods_by_path(spec_path: Path) -> dict[str, list[str]]:
+    spec = yaml.safe_load(spec_path.read_text("utf-8"))
+    verbs = ("get", "put", "post", "delete", "patch", "head", "options")
+    return {
+        path.lower(): sorted(m.upper() for m in item if m in verbs)
+        for path, item in spec["paths"].items()
+    }

@@ -122,7 +122,7 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
         except (UnicodeDecodeError, LookupError) as exc:
             raise BadRequest.one("JSON_INVALID", "Le corps n'est pas encodé en UTF-8.") from exc
         if not text.strip():
-            return None
+            raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:

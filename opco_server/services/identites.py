@@ -69,6 +69,13 @@ def emettre_jeton(
     client_secret: str | None,
     scope: str | None,
 ) -> IssuedToken:
+    if not grant_type or not client_id or not client_secret:
+        raise OAuthError(
+            400,
+            "invalid_request",
+            "OAUTH_INVALID_REQUEST",
+            "Paramètres obligatoires : grant_type, client_id, client_secret.",
+        )
     if grant_type != "client_credentials":
         raise OAuthError(
             400,

@@ -1,0 +1,182 @@
+"""The `opco-server` command: run the sandbox, print identities, manage editors and keys."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from opco_server.config import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    return args.func(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opco-server",
+        description="OPCO Sandbox : serveur de test de la norme API CFA/OPCO, côté OPCO.",
+    )
+    parser.add_argument(
+        "--database",
+        help="URL SQLAlchemy (défaut : OPCO_DATABASE_URL ou "
+        "le fichier SQLite data/opco-sandbox.sqlite3)",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="migrer, initialiser les données de démo, servir")
+    run.add_argument("--host", default=os.environ.get("OPCO_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("OPCO_PORT", "8000")))
+    run.add_argument("--workers", type=int, default=1, help="processus (PostgreSQL conseillé)")
+    run.add_argument("--database", dest="database_run", help=argparse.SUPPRESS)
+    run.set_defaults(func=_run)
+
+    ident = sub.add_parser("identities", help="les identités de démonstration")
+    ident.add_argument("--json", action="store_true", help="sortie JSON")
+    ident.set_defaults(func=_identities)
+
+    editors = sub.add_parser("editors", help="identifiants OAuth2 des éditeurs")
+    editors_sub = editors.add_subparsers(dest="action", required=True)
+    create_editor = editors_sub.add_parser(
+        "create", help="créer un éditeur (secret affiché une fois)"
+    )
+    create_editor.add_argument("--name", default="Éditeur", help="nom de l'éditeur")
+    create_editor.add_argument("--client-id", help="identifiant client (généré sinon)")
+    create_editor.set_defaults(func=_create_editor)
+
+    keys = sub.add_parser("keys", help="clés API des CFA")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create_key = keys_sub.add_parser(
+        "create", help="générer la clé d'un CFA (remplace la précédente)"
+    )
+    create_key.add_argument("--opco", required=True, help="identifiant de l'OPCO (akto, atlas…)")
+    create_key.add_argument("--siren", required=True, help="SIREN du CFA (9 chiffres)")
+    create_key.add_argument("--days", type=int, help="durée de validité en jours (défaut : l'OPCO)")
+    create_key.set_defaults(func=_create_key)
+    return parser
+
+
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
+    url = getattr(args, "database_run", None) or args.database
+    return Settings.from_env(database_url=url, **overrides)
+
+
+def _sandbox(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from opco_server.sandbox import Sandbox
+
+    sandbox = Sandbox(_settings(args))
+    sandbox.prepare_database()
+    return sandbox
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from opco_server.app import create_app
+
+    settings = _settings(args)
+    print(f"OPCO Sandbox — base : {_redact(settings.database_url)}", file=sys.stderr)
+    print(
+        f"OPCO servis sur http://{args.host}:{args.port}/<opco> "
+        f"(ex. http://{args.host}:{args.port}/akto/ui/)",
+        file=sys.stderr,
+    )
+    if args.workers > 1:
+        # Migrate and seed once here; the workers then only open the database.
+        _sandbox(args).engine.dispose()
+        os.environ["OPCO_DATABASE_URL"] = settings.database_url
+        os.environ["OPCO_MIGRATE"] = "0"
+        os.environ["OPCO_SEED_DEMO"] = "0"
+        uvicorn.run(
+            "opco_server.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    else:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _identities(args: argparse.Namespace) -> int:
+    from opco_server.sandbox import Sandbox
+    from opco_server.seed import identities
+
+    data = identities(Sandbox(_settings(args, migrate=False, seed_demo=False)))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"Éditeur : client_id={data['editeur']['client_id']} "
+        f"client_secret={data['editeur']['client_secret']}"
+    )
+    for cfa in data["cfas"]:
+        sirets = ", ".join(f"{e['siret']} (UAI {e['uai']})" for e in cfa["etablissements"])
+        print(f"\nCFA {cfa['denomination']} — SIREN {cfa['siren']} — établissements : {sirets}")
+        for opco, key in cfa["cles"].items():
+            print(f"  {opco:<13} X-API-KEY: {key}")
+    return 0
+
+
+def _create_editor(args: argparse.Namespace) -> int:
+    from opco_server.services import identites
+
+    sandbox = _sandbox(args)
+    with sandbox.session() as session:
+        editeur, secret = identites.creer_editeur(session, sandbox.clock, args.name, args.client_id)
+        session.commit()
+    print(json.dumps({"client_id": editeur.client_id, "client_secret": secret}, ensure_ascii=False))
+    print("Conservez ce secret : il ne sera plus affiché.", file=sys.stderr)
+    return 0
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    from opco_server.errors import NormError
+    from opco_server.services import identites
+
+    sandbox = _sandbox(args)
+    opco = sandbox.opcos.get(args.opco.lower())
+    if opco is None:
+        print(
+            f"OPCO inconnu : {args.opco} (connus : {', '.join(sandbox.opcos.ids)})", file=sys.stderr
+        )
+        return 2
+    with sandbox.session() as session:
+        try:
+            cle, valeur = identites.generer_cle(session, sandbox.clock, opco, args.siren, args.days)
+        except NormError as exc:
+            print(exc.items[0].description, file=sys.stderr)
+            return 2
+        session.commit()
+    print(
+        json.dumps(
+            {
+                "opco": opco.id,
+                "siren": cle.siren,
+                "cle": valeur,
+                "dateFinValidite": cle.date_fin_validite.isoformat(),
+            }
+        )
+    )
+    print(
+        "Conservez cette clé : elle ne sera plus affichée ; elle remplace la précédente.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

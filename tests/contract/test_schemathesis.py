@@ -1,0 +1,74 @@
+"""Schemathesis over every implemented operation of the norm: no server error, no response
+that breaks the spec, with a real editor token and CFA key so that requests get past auth.
+
+The schema is loaded at import time (schemathesis needs it to parametrize), from an app of
+its own on a throw-away SQLite database seeded with the demo identities.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+from opco_server.config import Settings
+from tests.conftest import NormClient
+
+# Operations that answer 501 until their issue lands (factures, conventions, ...).
+NOT_YET_IMPLEMENTED = [
+    "certificats.deposer_certificat",
+    "conventions.deposer_convention",
+    "documents.deposer_document",
+    "dossiers.notifier_rupture_employeur",
+    "factures.deposer_facture",
+    "factures.lister_etats_factures",
+]
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+
+
+def _app():
+    from opco_server import create_app
+
+    database = Path(tempfile.mkdtemp(prefix="opco-schemathesis-")) / "sandbox.sqlite3"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return create_app(Settings(database_url=f"sqlite:///{database}", validate_responses=True))
+
+
+APP = _app()
+with APP.test_client() as _client:
+    from opco_server.seed import identities
+
+    _ids = identities(APP.app.extensions["opco.sandbox"])
+    _headers = NormClient(_client, _ids).headers()
+AUTH = {k: v for k, v in _headers.items() if k in {"Authorization", "X-API-KEY"}}
+
+schema = schemathesis.openapi.from_asgi("/akto/openapi.json", APP).exclude(
+    operation_id=NOT_YET_IMPLEMENTED
+)
+
+
+@schema.auth()
+class DemoCredentials:
+    """The demo editor's token and CFA key, applied like any client would send them."""
+
+    def get(self, case, context):
+        return AUTH
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), **data}
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_norm_api_never_errors(case):
+    case.call_and_validate()

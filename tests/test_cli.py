@@ -1,0 +1,115 @@
+"""The `opco-server` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from opco_server.cli import main
+
+
+@pytest.fixture
+def db(tmp_path) -> list[str]:
+    return ["--database", f"sqlite:///{tmp_path / 'cli.sqlite3'}"]
+
+
+def test_identities_json_has_the_documented_shape(db, capsys):
+    assert main([*db, "identities", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["editeur"]) == {"client_id", "client_secret"}
+    assert len(data["cfas"]) >= 2
+    for cfa in data["cfas"]:
+        assert {"siren", "siret", "uai", "cles"} <= set(cfa)
+        assert cfa["siret"].startswith(cfa["siren"])
+        assert len(cfa["cles"]) == 11
+    assert any(len(c["etablissements"]) == 2 for c in data["cfas"])
+
+
+def test_demo_identifiers_are_check_digit_valid(db, capsys):
+    from stdnum import iban
+    from stdnum.fr import siren, siret
+
+    main([*db, "identities", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    for cfa in data["cfas"]:
+        assert siren.is_valid(cfa["siren"])
+        for etab in cfa["etablissements"]:
+            assert siret.is_valid(etab["siret"])
+            assert etab["uai"][-1] == "ABCDEFGHJKLMNPRSTUVWXYZ"[int(etab["uai"][:7]) % 23]
+    import yaml
+
+    from tests.conftest import ROOT
+
+    demo = yaml.safe_load((ROOT / "fixtures" / "demo.yaml").read_text("utf-8"))
+    assert all(iban.is_valid(c["iban"]) for c in demo["cfas"])
+    assert all(siret.is_valid(e["siret"]) for e in demo["employeurs"])
+
+
+def test_identities_human_output_lists_every_key(db, capsys):
+    assert main([*db, "identities"]) == 0
+    out = capsys.readouterr().out
+    assert "demo-editeur" in out
+    assert out.count("X-API-KEY") == 22
+
+
+def test_keys_create_prints_a_working_key_once(db, capsys, tmp_path):
+    assert (
+        main([*db, "keys", "create", "--opco", "atlas", "--siren", "912345675", "--days", "30"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert printed["opco"] == "atlas"
+    assert len(printed["cle"]) == 40
+    assert "ne sera plus affichée" in captured.err
+
+    from opco_server.clock import Clock
+    from opco_server.config import Settings
+    from opco_server.sandbox import Sandbox
+    from opco_server.services import identites
+
+    sandbox = Sandbox(Settings(database_url=db[1], migrate=False, seed_demo=False), Clock())
+    with sandbox.session() as session:
+        assert (
+            identites.verifier_cle(session, sandbox.clock, "atlas", printed["cle"]) == "912345675"
+        )
+    sandbox.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keys", "create", "--opco", "nope", "--siren", "912345675"],
+        ["keys", "create", "--opco", "akto", "--siren", "12"],
+    ],
+)
+def test_keys_create_refuses_bad_input(db, args, capsys):
+    assert main([*db, *args]) == 2
+    assert capsys.readouterr().err
+
+
+def test_editors_create_prints_credentials_that_get_a_token(db, capsys, tmp_path):
+    assert main([*db, "editors", "create", "--name", "Mon éditeur"]) == 0
+    creds = json.loads(capsys.readouterr().out)
+
+    from opco_server import create_app
+    from opco_server.config import Settings
+
+    app = create_app(Settings(database_url=db[1]))
+    with app.test_client() as client:
+        response = client.post(
+            "/opcoep/connect/token", data={"grant_type": "client_credentials", **creds}
+        )
+    app.app.extensions["opco.sandbox"].engine.dispose()
+    assert response.status_code == 200
+
+
+def test_console_script_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "opco_server", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert "run" in result.stdout and "identities" in result.stdout
