@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-_CERFA = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))["cerfa"]
+_CERFA = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))[
+    "cerfa"
+]
 
 
 @pytest.fixture

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install OPCO Sandbox with its test tools in .venv and run the whole suite:
+# ruff, then pytest on SQLite and PostgreSQL (with schemathesis over the norm's spec).
+# PostgreSQL: OPCO_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test);
+# without a server its tests skip, except when CI is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+if [ -n "${CI:-}" ]; then
+  export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
+  export SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-60}"
+fi
+exec .venv/bin/python -m pytest -q -rs "$@"
