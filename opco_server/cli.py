@@ -61,7 +61,38 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--siren", required=True, help="SIREN du CFA (9 chiffres)")
     create_key.add_argument("--days", type=int, help="durée de validité en jours (défaut : l'OPCO)")
     create_key.set_defaults(func=_create_key)
+
+    check = sub.add_parser("check", help="vérifier un Cerfa JSON hors ligne (les deux moments)")
+    check.add_argument("fichier", help='fichier JSON : {"cerfa": {...}} ou le Cerfa seul')
+    check.add_argument("--opco", default="akto", help="OPCO destinataire (défaut : akto)")
+    check.add_argument("--date", help="date d'évaluation AAAA-MM-JJ (défaut : aujourd'hui)")
+    check.add_argument("--json", action="store_true", help="sortie JSON")
+    check.set_defaults(func=_check)
     return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from opco_server import checker
+
+    try:
+        jour = date.fromisoformat(args.date) if args.date else date.today()
+        body = checker.lire(Path(args.fichier))
+    except (ValueError, OSError) as exc:
+        print(f"Entrée invalide : {exc}", file=sys.stderr)
+        return 2
+    try:
+        verdict = checker.verifier(body, args.opco.lower(), jour)
+    except KeyError:
+        print(f"OPCO inconnu : {args.opco}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(checker.tableau(verdict))
+    return 1 if verdict.bloquant else 0
 
 
 def _settings(args: argparse.Namespace, **overrides: object) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +21,8 @@ class Opco:
     duree_cle_jours: int
     duree_jeton_secondes: int
     taille_page_etats: int
+    # Per-OPCO severity overrides of rule codes ("bloquant" / "avertissement").
+    severites: dict[str, str] = field(default_factory=dict)
 
     def numero_interne(self, seq: int, at: datetime) -> str:
         return self.format_interne.format(**_fields(seq, at))
@@ -75,6 +77,7 @@ class OpcoRegistry:
                     if token_ttl_seconds is not None
                     else item.get("duree_jeton_secondes", defaults["duree_jeton_secondes"]),
                     taille_page_etats=item.get("taille_page_etats", defaults["taille_page_etats"]),
+                    severites=dict(item.get("severites") or {}),
                 )
             )
         return cls(opcos)

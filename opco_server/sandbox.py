@@ -13,6 +13,7 @@ from opco_server import db
 from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.opcos import OpcoRegistry
+from opco_server.referentiel import charger_referentiel
 
 
 class Sandbox:
@@ -22,6 +23,7 @@ class Sandbox:
         self.opcos = OpcoRegistry.load(
             settings.fixtures_dir / "opcos.yaml", settings.token_ttl_seconds
         )
+        self.referentiel = charger_referentiel(settings.fixtures_dir)
         self._methods = _methods_by_path(settings.spec_dir / "openapi.yaml")
         self.engine = db.make_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)

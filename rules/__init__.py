@@ -3,6 +3,16 @@
 Importing this package registers every rule. Entry points: `evaluer`, `catalogue`.
 """
 
+# Importing the rule modules registers their rules.
+from rules import (  # noqa: F401
+    age,
+    calendrier,
+    eligibilite,
+    formats,
+    identifiants,
+    maitres,
+    remuneration,
+)
 from rules.registry import (
     Contexte,
     Moment,

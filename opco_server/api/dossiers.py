@@ -13,7 +13,7 @@ def _transmettre(body: dict, version: str):
     caller, session = context.caller(), context.session()
     emetteur = service.Emetteur(caller.siren, caller.editeur_id, caller.logiciel, caller.version)
     dossier = service.transmettre(
-        session, context.sandbox().clock, context.opco(), emetteur, body["cerfa"], version
+        session, context.sandbox(), context.opco(), emetteur, body["cerfa"], version
     )
     session.commit()
     return ok(schemas.dossier_cree.dump(dossier))

@@ -52,6 +52,8 @@ class Dossier(Base):
     cle_doublon: Mapped[str | None] = mapped_column(String(400), default=None)
     version_norme: Mapped[str] = mapped_column(String(2))
     cerfa: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Rule violations found at transmission and instruction (warnings kept, for the history).
+    controles: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     editeur_id: Mapped[int | None] = mapped_column(
         ForeignKey("editeurs.id", ondelete="SET NULL"), default=None
     )

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
-from opco_server.errors import BadRequest, Forbidden, NotFound
+from opco_server.errors import BadRequest, ErrorItem, Forbidden, NotFound
 from opco_server.models import Dossier, EvenementDossier
 from opco_server.opcos import Opco
-from opco_server.services import compteurs
+from opco_server.services import compteurs, controles
 from opco_server.wire import parse_date
+
+if TYPE_CHECKING:
+    from opco_server.sandbox import Sandbox
 
 TRANSMIS = "TRANSMIS"
 # States in which a dossier no longer blocks a new transmission of the same contract.
@@ -63,7 +65,7 @@ def cle_doublon(cerfa: dict[str, Any]) -> str:
 
 def transmettre(
     session: Session,
-    clock: Clock,
+    sandbox: Sandbox,
     opco: Opco,
     emetteur: Emetteur,
     cerfa: dict[str, Any],
@@ -77,7 +79,15 @@ def transmettre(
             f"({emetteur.siren}).",
             "cerfa.organismeFormation.siret",
         )
-    now = clock.now()
+    violations = controles.controler_transmission(
+        cerfa, controles.contexte(sandbox.referentiel, opco, sandbox.clock.today())
+    )
+    bloquants = controles.bloquants(violations)
+    doublon = _doublon_connu(session, opco, cle_doublon(cerfa))
+    if bloquants or doublon:
+        raise controles.refus(bloquants, [doublon] if doublon else [])
+    avertissements = controles.avertissements(violations)
+    now = sandbox.clock.now()
     seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
     stored = {k: v for k, v in cerfa.items() if k not in CHAMPS_OPCO}
     dossier = Dossier(
@@ -85,6 +95,8 @@ def transmettre(
         numero_interne=opco.numero_interne(seq, now),
         numero_externe=opco.numero_externe(seq, now),
         etat=TRANSMIS,
+        commentaire_etat=controles.commentaire([], avertissements) or None,
+        controles=[asdict(v) for v in violations],
         cfa_siren=emetteur.siren,
         rang=compteurs.prochain_rang(session, opco.id, emetteur.siren),
         organisme_siret=siret_cfa,
@@ -112,7 +124,6 @@ def transmettre(
             acteur="client",
         )
     )
-    _refuser_doublon_connu(session, opco, dossier.cle_doublon)
     session.add(dossier)
     try:
         session.flush()
@@ -120,25 +131,23 @@ def transmettre(
         # Lost a race with a concurrent transmission of the same contract: the constraint,
         # not the read above, is what guarantees there is never a second dossier.
         session.rollback()
-        raise _doublon() from exc
+        raise BadRequest(_DOUBLON) from exc
     return dossier
 
 
-def _refuser_doublon_connu(session: Session, opco: Opco, cle: str) -> None:
+_DOUBLON = ErrorItem(
+    "DOSSIER_DUPLICATE",
+    "Un dossier existe déjà pour cet apprenti (nom, prénom, date de naissance), cet "
+    "employeur (SIRET) et cette date de début de contrat.",
+    "cerfa",
+)
+
+
+def _doublon_connu(session: Session, opco: Opco, cle: str) -> ErrorItem | None:
     existing = session.scalar(
         select(Dossier.id).where(Dossier.opco_id == opco.id, Dossier.cle_doublon == cle)
     )
-    if existing is not None:
-        raise _doublon()
-
-
-def _doublon() -> BadRequest:
-    return BadRequest.one(
-        "DOSSIER_DUPLICATE",
-        "Un dossier existe déjà pour cet apprenti (nom, prénom, date de naissance), cet "
-        "employeur (SIRET) et cette date de début de contrat.",
-        "cerfa",
-    )
+    return _DOUBLON if existing is not None else None
 
 
 def _int_or_none(value: object) -> int | None:

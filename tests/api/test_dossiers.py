@@ -120,10 +120,11 @@ def test_duplicate_contract_is_refused(cfa, contrat):
     assert len(cfa.get("/v1/dossiers/etats").json()) == 1
 
 
-def test_other_start_date_is_not_a_duplicate(cfa, contrat):
+def test_other_employer_is_not_a_duplicate(cfa, contrat):
     assert cfa.transmettre(contrat).status_code == 200
-    contrat["cerfa"]["contrat"]["dateDebutContrat"] = "2026-09-02"
-    assert cfa.transmettre(contrat).status_code == 200
+    contrat["cerfa"]["employeur"]["siret"] = "80123456800013"
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text
 
 
 def test_an_avenant_is_not_a_duplicate_of_its_contract(cfa, contrat):

@@ -1,0 +1,117 @@
+"""Transmission controls on POST /dossiers and instruction checks (the service the lifecycle
+calls): all violations at once, warnings that do not block, per-OPCO severities."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from sqlalchemy import select
+
+from opco_server.models import Dossier
+from opco_server.services import controles
+
+
+def _codes(response) -> set[str]:
+    return {e["code"] for e in response.json()["errors"]}
+
+
+def _instruire(sandbox, numero: str, opco: str = "akto"):
+    with sandbox.session() as session:
+        dossier = session.scalar(
+            select(Dossier).where(Dossier.opco_id == opco, Dossier.numero_interne == numero)
+        )
+        return controles.evaluer_instruction(session, sandbox, dossier)
+
+
+def test_demo_contract_passes_both_moments(cfa, contrat, sandbox):
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text
+    resultat = _instruire(sandbox, response.json()["numeroInterne"])
+    assert not resultat.refuse, resultat.commentaire()
+
+
+def test_a_contract_breaking_several_rules_gets_all_of_them_in_one_400(cfa, contrat):
+    assert cfa.transmettre(copy.deepcopy(contrat)).status_code == 200
+    cerfa = contrat["cerfa"]
+    cerfa["apprenti"]["nom"] = "MARTIN"  # still the same apprentice: a duplicate as well
+    cerfa["contrat"]["dateConclusion"] = "2026-09-15"  # signed after the start
+    cerfa["maitre2"] = {"nom": "SEUL", "prenom": "", "dateNaissance": "1980-01-01"}
+    cerfa["contrat"]["dureeTravailHebdoHeures"] = 41
+    cerfa["contrat"]["remunerationsAnnuelles"].pop()
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 400
+    assert {
+        "DOSSIER_DUPLICATE",
+        "DATE_SIGNATURE_AFTER_START",
+        "MA_INCOMPLETE",
+        "WORK_HOURS_MAX",
+        "REM_PERIODS_COVERAGE",
+    } <= _codes(response)
+    assert all(e["champ"].startswith("cerfa") for e in response.json()["errors"])
+    assert all(e["description"] for e in response.json()["errors"])
+
+
+def test_birth_date_in_the_future_is_judged_on_the_sandbox_clock(cfa, contrat, clock):
+    from datetime import timedelta
+
+    contrat["cerfa"]["apprenti"]["dateNaissance"] = "2026-12-01"
+    assert "AGE_BIRTHDATE_FUTURE" in _codes(cfa.transmettre(contrat))
+    clock.advance(timedelta(days=30))
+    headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
+    response = cfa.post("/v1/dossiers", json=contrat, headers=headers)
+    assert "AGE_BIRTHDATE_FUTURE" not in _codes(response)
+
+
+def test_warnings_do_not_block_and_are_reported(cfa, contrat):
+    contrat["cerfa"]["contrat"]["dureeTravailHebdoHeures"] = 37
+    contrat["cerfa"]["contrat"]["salaireEmbauche"] = 829.25  # 43 % of the SMIC for 37 h
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text
+    cerfa = cfa.get(
+        "/v1/dossiers", params={"numeroInterne": response.json()["numeroInterne"]}
+    ).json()["cerfa"]
+    assert cerfa["etat"] == "TRANSMIS"
+    assert "WORK_HOURS_MAX" in cerfa["commentaireEtat"]
+
+
+def test_instruction_refuses_an_apprentice_over_29_with_reasons(cfa, contrat, sandbox):
+    contrat["cerfa"]["apprenti"]["dateNaissance"] = "1994-01-10"
+    contrat["cerfa"]["apprenti"]["nir"] = "294017505612318"
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text
+    resultat = _instruire(sandbox, response.json()["numeroInterne"])
+    assert resultat.refuse
+    assert "AGE_OVER_29_NO_EXCEPTION" in {v.code for v in resultat.bloquants}
+    assert "[AGE_OVER_29_NO_EXCEPTION]" in resultat.commentaire()
+    assert resultat.commentaire().startswith("Refus : ")
+
+
+def _contrat_avec_maitre(contrat: dict, i: int) -> dict:
+    body = copy.deepcopy(contrat)
+    body["cerfa"]["apprenti"]["nom"] = f"APPRENTI{i}"
+    return body
+
+
+@pytest.mark.parametrize(("opco", "severite"), [("akto", "avertissement"), ("opcoep", "bloquant")])
+def test_maitre_capacity_severity_depends_on_the_opco(make_cfa, contrat, sandbox, opco, severite):
+    cfa = make_cfa(opco)
+    numeros = [
+        cfa.transmettre(_contrat_avec_maitre(contrat, i)).json()["numeroInterne"] for i in range(3)
+    ]
+    resultat = _instruire(sandbox, numeros[-1], opco)
+    found = {v.code: v.severite.value for v in resultat.violations}
+    assert found.get("MA_CAPACITY_EXCEEDED") == severite
+    assert resultat.refuse is (severite == "bloquant")
+
+
+def test_controls_are_stored_with_the_dossier(cfa, contrat, sandbox):
+    contrat["cerfa"]["contrat"]["dureeTravailHebdoHeures"] = 37
+    contrat["cerfa"]["contrat"]["salaireEmbauche"] = 829.25
+    numero = cfa.transmettre(contrat).json()["numeroInterne"]
+    with sandbox.session() as session:
+        dossier = session.scalar(select(Dossier).where(Dossier.numero_interne == numero))
+        stored = dossier.controles
+    assert [c["code"] for c in stored] == ["WORK_HOURS_MAX"]
+    assert json.dumps(stored)
