@@ -56,7 +56,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     flask_app = app.app
     flask_app.extensions["opco.sandbox"] = sandbox
     flask_app.teardown_appcontext(context.close_session)
+    flask_app.before_request(_catch_up)
     return app
+
+
+def _catch_up() -> None:
+    """Before any API call, the back office does what became due on the sandbox clock."""
+    from opco_server.services import simulateur
+
+    sandbox = context.sandbox()
+    with sandbox.session() as session:
+        simulateur.traiter(session, sandbox, sandbox.clock.now())
+        session.commit()
 
 
 def _home():

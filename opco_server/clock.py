@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 
@@ -10,9 +11,25 @@ class Clock:
     """Real time by default; can be frozen, set and advanced."""
 
     def __init__(self, frozen_at: datetime | None = None) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._frozen_at = _aware(frozen_at) if frozen_at else None
         self._offset = timedelta(0)
+        # Called after every change (the sandbox persists the clock for its other workers).
+        self.on_change: Callable[[Clock], None] | None = None
+
+    def state(self) -> tuple[datetime | None, timedelta]:
+        with self._lock:
+            return self._frozen_at, self._offset
+
+    def restore(self, frozen_at: datetime | None, offset: timedelta) -> None:
+        """Load a persisted state without notifying (used when syncing from the database)."""
+        with self._lock:
+            self._frozen_at = _aware(frozen_at) if frozen_at else None
+            self._offset = offset
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)
 
     def now(self) -> datetime:
         with self._lock:
@@ -31,12 +48,14 @@ class Clock:
         with self._lock:
             current = self._frozen_at or datetime.now(UTC) + self._offset
             self._frozen_at = _aware(at) if at else current
+        self._changed()
 
     def unfreeze(self) -> None:
         with self._lock:
             if self._frozen_at is not None:
                 self._offset = self._frozen_at - datetime.now(UTC)
             self._frozen_at = None
+        self._changed()
 
     def set(self, at: datetime) -> None:
         with self._lock:
@@ -45,6 +64,7 @@ class Clock:
                 self._frozen_at = at
             else:
                 self._offset = at - datetime.now(UTC)
+        self._changed()
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
@@ -52,6 +72,13 @@ class Clock:
                 self._frozen_at += delta
             else:
                 self._offset += delta
+        self._changed()
+
+    def reset(self) -> None:
+        """Back to real time."""
+        with self._lock:
+            self._frozen_at, self._offset = None, timedelta(0)
+        self._changed()
 
 
 def _aware(value: datetime) -> datetime:

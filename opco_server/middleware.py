@@ -26,6 +26,8 @@ class OpcoPrefixMiddleware:
             return
         scope = dict(scope)
         scope[SCOPE_SANDBOX] = self.sandbox
+        if scope["type"] == "http":
+            self.sandbox.sync_clock()
         root = scope.get("root_path", "")
         path: str = scope["path"]
         relative = path[len(root) :] if root and path.startswith(root) else path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -23,6 +23,10 @@ class Opco:
     taille_page_etats: int
     # Per-OPCO severity overrides of rule codes ("bloquant" / "avertissement").
     severites: dict[str, str] = field(default_factory=dict)
+    # Simulated back office delays.
+    delai_debut_instruction: timedelta = timedelta(hours=24)
+    delai_decision: timedelta = timedelta(hours=72)
+    delai_refus_implicite: timedelta = timedelta(days=20)
 
     def numero_interne(self, seq: int, at: datetime) -> str:
         return self.format_interne.format(**_fields(seq, at))
@@ -33,6 +37,14 @@ class Opco:
 
 def _fields(seq: int, at: datetime) -> dict[str, object]:
     return {"seq": seq, "yy": f"{at:%y}", "mm": f"{at:%m}", "yyyy": f"{at:%Y}"}
+
+
+def _delais(config: dict) -> dict[str, timedelta]:
+    return {
+        "delai_debut_instruction": timedelta(hours=config.get("debut_heures", 24)),
+        "delai_decision": timedelta(hours=config.get("decision_heures", 72)),
+        "delai_refus_implicite": timedelta(days=config.get("refus_implicite_jours", 20)),
+    }
 
 
 class OpcoRegistry:
@@ -78,6 +90,7 @@ class OpcoRegistry:
                     else item.get("duree_jeton_secondes", defaults["duree_jeton_secondes"]),
                     taille_page_etats=item.get("taille_page_etats", defaults["taille_page_etats"]),
                     severites=dict(item.get("severites") or {}),
+                    **_delais({**defaults.get("instruction", {}), **item.get("instruction", {})}),
                 )
             )
         return cls(opcos)

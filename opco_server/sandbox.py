@@ -27,6 +27,21 @@ class Sandbox:
         self._methods = _methods_by_path(settings.spec_dir / "openapi.yaml")
         self.engine = db.make_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
+        self.clock.on_change = self._persist_clock
+
+    def _persist_clock(self, clock: Clock) -> None:
+        from opco_server.services import horloge
+
+        with self.session() as session:
+            horloge.enregistrer(session, clock)
+            session.commit()
+
+    def sync_clock(self) -> None:
+        """Adopt the clock another worker (or the control API) persisted."""
+        from opco_server.services import horloge
+
+        with self.session() as session:
+            horloge.synchroniser(session, self.clock)
 
     def allowed_methods(self, path: str) -> list[str]:
         return self._methods.get(path.lower().rstrip("/") or "/", [])

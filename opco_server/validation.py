@@ -13,7 +13,11 @@ import typing as t
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
-from connexion.validators import JSONRequestBodyValidator, ParameterValidator
+from connexion.validators import (
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+)
 from jsonschema import Draft4Validator, ValidationError, validators
 
 from opco_server.errors import BadRequest, ErrorItem
@@ -139,6 +143,33 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequest(*items)
 
 
+class NormMultiPartValidator(MultiPartFormDataValidator):
+    """Multipart bodies (JSON part + file): malformed JSON and every schema error reported."""
+
+    async def _parse(self, stream, scope):  # type: ignore[no-untyped-def]
+        try:
+            return await super()._parse(stream, scope)
+        except json.JSONDecodeError as exc:
+            raise BadRequest.one(
+                "JSON_INVALID", f"Une partie JSON du formulaire est invalide : {exc.msg}."
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise BadRequest.one(
+                "JSON_INVALID", "Une partie du formulaire n'est pas en UTF-8."
+            ) from exc
+
+    def _validate(self, body: t.Any) -> None:
+        if not isinstance(body, dict):
+            raise BadRequest.one("REQUEST_INVALID", "Formulaire multipart attendu.")
+        items: list[ErrorItem] = []
+        if self._strict_validation:
+            extra = sorted(set(body) - set(self._schema.get("properties", {})))
+            items += [ErrorItem("PARAM_UNKNOWN", f"Partie inconnue : « {k} ».", k) for k in extra]
+        items += error_items(NormValidator(self._schema).iter_errors(body))
+        if items:
+            raise BadRequest(*items)
+
+
 class NormParameterValidator(ParameterValidator):
     """Headers, query and path parameters: every missing or invalid one reported."""
 
@@ -196,7 +227,7 @@ VALIDATOR_MAP = {
             "application/x-www-form-urlencoded": CONNEXION_VALIDATORS["body"][
                 "application/x-www-form-urlencoded"
             ],
-            "multipart/form-data": CONNEXION_VALIDATORS["body"]["multipart/form-data"],
+            "multipart/form-data": NormMultiPartValidator,
         }
     ),
     "response": CONNEXION_VALIDATORS["response"],

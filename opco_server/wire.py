@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -41,3 +42,10 @@ def field_path(parts: Iterable[object]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def normaliser_nom(value: str) -> str:
+    """Upper-case, accents removed, spaces collapsed: « Léa  Marie » → « LEA MARIE »."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.upper().replace("-", " ").split())

@@ -156,12 +156,19 @@ class NormClient:
         return headers
 
     def get(self, path: str, **kwargs):
-        headers = kwargs.pop("headers", None) or self.headers()
-        return self.client.get(f"/{self.opco}{path}", headers=headers, **kwargs)
+        return self._call("get", path, **kwargs)
 
     def post(self, path: str, **kwargs):
-        headers = kwargs.pop("headers", None) or self.headers()
-        return self.client.post(f"/{self.opco}{path}", headers=headers, **kwargs)
+        return self._call("post", path, **kwargs)
+
+    def _call(self, method: str, path: str, headers: dict | None = None, **kwargs):
+        """Like a real client: on 401 with its own token, get a new token and retry once."""
+        send = getattr(self.client, method)
+        response = send(f"/{self.opco}{path}", headers=headers or self.headers(), **kwargs)
+        if response.status_code == 401 and headers is None:
+            self._token = None
+            response = send(f"/{self.opco}{path}", headers=self.headers(), **kwargs)
+        return response
 
     def transmettre(self, cerfa_body: dict, version: str = "v1"):
         return self.post(f"/{version}/dossiers", json=cerfa_body)

@@ -7,6 +7,8 @@ from opco_server.api._responses import ok
 from opco_server.errors import NotImplementedYet
 from opco_server.schemas import dossiers as schemas
 from opco_server.services import dossiers as service
+from opco_server.services import ruptures
+from opco_server.wire import parse_date
 
 
 def _transmettre(body: dict, version: str):
@@ -65,7 +67,20 @@ def lister_dossiers_v1(numeros_internes: list[str]):
 
 
 def notifier_rupture_employeur(body: dict):
-    raise not_implemented("la notification de rupture")
+    session, sandbox = context.session(), context.sandbox()
+    dossier = service.consulter(
+        session, context.opco(), context.caller().siren, body["numeroInterne"]
+    )
+    ruptures.rompre(
+        session, sandbox, dossier, parse_date(body["dateRupture"]), body.get("motif"), "client"
+    )
+    session.commit()
+    return ok(
+        {
+            "numeroInterne": dossier.numero_interne,
+            "message": f"Rupture enregistrée ; dossier à l'état {dossier.etat}.",
+        }
+    )
 
 
 def not_implemented(what: str) -> NotImplementedYet:

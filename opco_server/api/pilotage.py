@@ -7,6 +7,8 @@ from sqlalchemy import text
 
 from opco_server import context
 from opco_server.api._responses import ok
+from opco_server.services import pilotage
+from opco_server.wire import parse_date
 
 
 def sante():
@@ -33,3 +35,55 @@ def lister_opcos():
             for o in context.sandbox().opcos
         ]
     )
+
+
+def consulter_dossier(opco: str, numero_interne: str):
+    return ok(_dossier(pilotage.trouver(context.session(), opco, numero_interne)))
+
+
+def instruire(opco: str, numero_interne: str):
+    session = context.session()
+    dossier = pilotage.trouver(session, opco, numero_interne)
+    pilotage.instruire_maintenant(session, context.sandbox(), dossier)
+    session.commit()
+    return ok(_dossier(dossier))
+
+
+def forcer_transition(opco: str, numero_interne: str, body: dict):
+    session = context.session()
+    dossier = pilotage.trouver(session, opco, numero_interne)
+    pilotage.forcer(
+        session,
+        context.sandbox(),
+        dossier,
+        body["etat"],
+        body.get("motif"),
+        parse_date(body.get("dateRupture")),
+    )
+    session.commit()
+    return ok(_dossier(dossier))
+
+
+def _dossier(dossier) -> dict:  # type: ignore[no-untyped-def]
+    le = dossier.prochaine_action_le
+    return {
+        "opco": dossier.opco_id,
+        "numeroInterne": dossier.numero_interne,
+        "numeroExterne": dossier.numero_externe,
+        "numeroDeca": dossier.numero_deca,
+        "etat": dossier.etat,
+        "commentaireEtat": dossier.commentaire_etat,
+        "engagement": float(dossier.engagement) if dossier.engagement is not None else None,
+        "prochaineAction": dossier.prochaine_action,
+        "prochaineActionLe": le.isoformat(timespec="seconds") if le else None,
+        "historique": [
+            {
+                "horodatage": e.horodatage.isoformat(timespec="seconds"),
+                "etatAvant": e.etat_avant,
+                "etatApres": e.etat_apres,
+                "cause": e.cause,
+                "acteur": e.acteur,
+            }
+            for e in dossier.evenements
+        ],
+    }

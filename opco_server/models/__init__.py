@@ -2,15 +2,22 @@
 
 from opco_server.models.dossiers import CompteurCfa, Dossier, EvenementDossier, SequenceOpco
 from opco_server.models.identites import CfaEnregistre, CleCfa, Editeur, EtablissementCfa, Jeton
+from opco_server.models.pieces import Convention, Echeance, Fichier, FraisAnnexeEngage
+from opco_server.models.simulation import EtatHorloge
 
 __all__ = [
     "CfaEnregistre",
     "CleCfa",
     "CompteurCfa",
+    "Convention",
     "Dossier",
+    "Echeance",
     "Editeur",
     "EtablissementCfa",
+    "EtatHorloge",
     "EvenementDossier",
+    "Fichier",
+    "FraisAnnexeEngage",
     "Jeton",
     "SequenceOpco",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -19,6 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opco_server.db import Base
+
+if TYPE_CHECKING:
+    from opco_server.models.pieces import Convention, Echeance, FraisAnnexeEngage
 
 
 class Dossier(Base):
@@ -61,9 +66,28 @@ class Dossier(Base):
     version_logiciel: Mapped[str | None] = mapped_column(String(100), default=None)
     recu_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     maj_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Back office simulation: the next thing the OPCO will do to this dossier, and when.
+    prochaine_action: Mapped[str | None] = mapped_column(String(30), default=None)
+    prochaine_action_le: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, index=True
+    )
+    # Engagement (set when ENGAGE): amount, regime, employer participation, rupture.
+    engagement: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    regime_financement: Mapped[str | None] = mapped_column(String(10), default=None)
+    participation_employeur: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
+    date_rupture: Mapped[date | None] = mapped_column(Date, default=None)
 
     evenements: Mapped[list[EvenementDossier]] = relationship(
         back_populates="dossier", order_by="EvenementDossier.id", cascade="all, delete-orphan"
+    )
+    echeances: Mapped[list[Echeance]] = relationship(
+        order_by="Echeance.numero", cascade="all, delete-orphan"
+    )
+    frais_annexes: Mapped[list[FraisAnnexeEngage]] = relationship(
+        order_by="FraisAnnexeEngage.id", cascade="all, delete-orphan"
+    )
+    conventions: Mapped[list[Convention]] = relationship(
+        order_by="Convention.id", cascade="all, delete-orphan"
     )
 
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields
 
 from opco_server.models import Dossier
 from opco_server.wire import format_date
+
+# Amounts are Decimal end to end; JSON has only numbers, so they leave as numbers with two
+# decimals at the very edge (float's shortest repr of a 2-decimal value is exact on the wire).
+PLAFOND_PREMIER_EQUIPEMENT = 500
+
+
+class Montant(fields.Field):
+    def _serialize(self, value: Decimal | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else float(Decimal(value).quantize(Decimal("0.01")))
+
+
+class DateNorme(fields.Field):
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return format_date(value)
 
 
 class DossierCreeSchema(Schema):
@@ -27,13 +42,36 @@ class EtatDossierSchema(Schema):
         return format_date(dossier.maj_le.date())
 
 
+class EcheanceSchema(Schema):
+    numero = fields.Integer()
+    codification = fields.String()
+    montant_total = Montant(data_key="montantTotal")
+    montant_regle = Montant(data_key="montantRegle")
+    montant_en_cours = Montant(data_key="montantEnCoursInstruction")
+    date_ouverture = DateNorme(data_key="dateOuverture")
+    date_debut = DateNorme(data_key="dateDebut")
+    date_fin = DateNorme(data_key="dateFin")
+    iban = fields.String(allow_none=True)
+
+
+class FraisAnnexeSchema(Schema):
+    nature = fields.String(data_key="natureFrais")
+    quantite = fields.Integer()
+    prix_unitaire = Montant(data_key="prixUnitaire")
+    montant_total = Montant(data_key="montantTotal")
+
+
 class DossierDetailSchema(Schema):
     cerfa = fields.Method("_cerfa")
-    engagement = fields.Constant(None)
+    engagement = Montant()
     comment = fields.Method("_comment")
-    echeances = fields.Constant([])
-    details_facturation = fields.Constant(None, data_key="detailsFacturation")
-    engagements_frais_annexe = fields.Constant([], data_key="engagementsFraisAnnexe")
+    echeances = fields.Method("_echeances")
+    details_facturation = fields.Method("_details", data_key="detailsFacturation")
+    engagements_frais_annexe = fields.List(
+        fields.Nested(FraisAnnexeSchema),
+        attribute="frais_annexes",
+        data_key="engagementsFraisAnnexe",
+    )
 
     def _cerfa(self, dossier: Dossier) -> dict[str, Any]:
         return {
@@ -47,6 +85,23 @@ class DossierDetailSchema(Schema):
 
     def _comment(self, dossier: Dossier) -> str | None:
         return dossier.commentaire_etat
+
+    def _echeances(self, dossier: Dossier) -> list[dict[str, Any]]:
+        # Cancelled instalments (nothing due, nothing paid) are not shown.
+        visibles = [e for e in dossier.echeances if e.montant_total or e.montant_regle]
+        return EcheanceSchema(many=True).dump(visibles)
+
+    def _details(self, dossier: Dossier) -> dict[str, Any] | None:
+        if dossier.engagement is None:
+            return None
+        iban = dossier.echeances[0].iban if dossier.echeances else None
+        return {
+            "iban": iban,
+            "plafondFraisPremierEquipement": PLAFOND_PREMIER_EQUIPEMENT,
+            "fraisPremierEquipementRegles": False,
+            "fraisMobiliteRegles": False,
+            "periodesFraisAnnexes": [],
+        }
 
 
 dossier_cree = DossierCreeSchema()

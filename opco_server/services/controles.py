@@ -131,14 +131,14 @@ def resume(dossier: Dossier) -> DossierActif:
 
 
 def evaluer_instruction(
-    session: Session, sandbox: Sandbox, dossier: Dossier
+    session: Session, sandbox: Sandbox, dossier: Dossier, aujourdhui: date | None = None
 ) -> ResultatInstruction:
-    """Instruction checks of a received dossier, as of the sandbox clock (lifecycle calls it)."""
+    """Instruction checks of a received dossier, as of `aujourdhui` (default: the clock)."""
     opco = sandbox.opcos[dossier.opco_id]
     ctx = contexte(
         sandbox.referentiel,
         opco,
-        sandbox.clock.today(),
+        aujourdhui or sandbox.clock.today(),
         date_reception=dossier.recu_le.date(),
         dossiers_actifs=dossiers_actifs(session, dossier.opco_id, sauf=dossier.id),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +12,8 @@ from sqlalchemy.orm import Session
 from opco_server.errors import BadRequest, ErrorItem, Forbidden, NotFound
 from opco_server.models import Dossier, EvenementDossier
 from opco_server.opcos import Opco
-from opco_server.services import compteurs, controles
-from opco_server.wire import parse_date
+from opco_server.services import compteurs, controles, ruptures, simulateur
+from opco_server.wire import normaliser_nom, parse_date
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -34,13 +33,6 @@ class Emetteur:
     editeur_id: int | None
     logiciel: str | None
     version_logiciel: str | None
-
-
-def normaliser_nom(value: str) -> str:
-    """Upper-case, accents removed, spaces collapsed: « Léa  Marie » → « LEA MARIE »."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.upper().replace("-", " ").split())
 
 
 def cle_doublon(cerfa: dict[str, Any]) -> str:
@@ -83,9 +75,15 @@ def transmettre(
         cerfa, controles.contexte(sandbox.referentiel, opco, sandbox.clock.today())
     )
     bloquants = controles.bloquants(violations)
-    doublon = _doublon_connu(session, opco, cle_doublon(cerfa))
-    if bloquants or doublon:
-        raise controles.refus(bloquants, [doublon] if doublon else [])
+    existant = _existant(session, opco, cle_doublon(cerfa))
+    date_rupture = parse_date(cerfa["contrat"].get("dateRupture"))
+    if existant is not None and date_rupture and not bloquants and existant.etat == "ENGAGE":
+        # A rupture notified by re-sending the engaged contract with contrat.dateRupture.
+        return ruptures.rompre(
+            session, sandbox, existant, date_rupture, None, "client", "cerfa.contrat.dateRupture"
+        )
+    if bloquants or existant is not None:
+        raise controles.refus(bloquants, [_DOUBLON] if existant is not None else [])
     avertissements = controles.avertissements(violations)
     now = sandbox.clock.now()
     seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
@@ -124,6 +122,7 @@ def transmettre(
             acteur="client",
         )
     )
+    simulateur.planifier_reception(dossier, sandbox)
     session.add(dossier)
     try:
         session.flush()
@@ -143,11 +142,10 @@ _DOUBLON = ErrorItem(
 )
 
 
-def _doublon_connu(session: Session, opco: Opco, cle: str) -> ErrorItem | None:
-    existing = session.scalar(
-        select(Dossier.id).where(Dossier.opco_id == opco.id, Dossier.cle_doublon == cle)
+def _existant(session: Session, opco: Opco, cle: str) -> Dossier | None:
+    return session.scalar(
+        select(Dossier).where(Dossier.opco_id == opco.id, Dossier.cle_doublon == cle)
     )
-    return _DOUBLON if existing is not None else None
 
 
 def _int_or_none(value: object) -> int | None:

@@ -103,9 +103,6 @@ def test_control_api_lists_the_eleven_opcos(client):
 
 
 def test_not_yet_implemented_operation_answers_501_in_norm_format(cfa):
-    response = cfa.post(
-        "/v2/dossiers/rupture/employeur",
-        json={"numeroInterne": "1", "dateRupture": "2026-10-01", "motif": "ACCORD_COMMUN"},
-    )
+    response = cfa.get("/v2/factures/etats")
     assert response.status_code == 501
     assert response.json()["errors"][0]["code"] == "NOT_IMPLEMENTED"

@@ -7,7 +7,8 @@ import copy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opco_server.services.dossiers import cle_doublon, normaliser_nom
+from opco_server.services.dossiers import cle_doublon
+from opco_server.wire import normaliser_nom
 
 BASE = {
     "apprenti": {"nom": "Martin", "prenom": "Léa", "dateNaissance": "2006-05-14"},

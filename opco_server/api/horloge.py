@@ -1,0 +1,84 @@
+"""Control API: the sandbox clock (spec/sandbox.yaml)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from opco_server import context
+from opco_server.api._responses import ok
+from opco_server.errors import BadRequest
+from opco_server.services import horloge, simulateur
+
+
+def _instant(value: str | None, champ: str = "instant") -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadRequest.one(
+            "FORMAT_INVALID", f"« {champ} » n'est pas une date-heure ISO 8601.", champ
+        ) from exc
+
+
+def consulter():
+    return ok(horloge.decrire(context.sandbox().clock))
+
+
+def regler(body: dict):
+    context.sandbox().clock.set(_instant(body["instant"]))
+    return _apres_changement()
+
+
+def figer(body: dict | None = None):
+    context.sandbox().clock.freeze(_instant((body or {}).get("instant")))
+    return _apres_changement()
+
+
+def liberer():
+    context.sandbox().clock.unfreeze()
+    return consulter()
+
+
+def reinitialiser():
+    context.sandbox().clock.reset()
+    return consulter()
+
+
+def avancer(body: dict):
+    delta = timedelta(
+        days=body.get("jours", 0), hours=body.get("heures", 0), minutes=body.get("minutes", 0)
+    )
+    sandbox = context.sandbox()
+    sandbox.clock.advance(delta)
+    transitions = _rattraper()
+    return ok(
+        {
+            "horloge": horloge.decrire(sandbox.clock),
+            "transitions": [_transition(t) for t in transitions],
+        }
+    )
+
+
+def _apres_changement():
+    _rattraper()
+    return consulter()
+
+
+def _rattraper() -> list[simulateur.Transition]:
+    """Run everything that became due, in order, before answering."""
+    sandbox, session = context.sandbox(), context.session()
+    transitions = simulateur.traiter(session, sandbox, sandbox.clock.now())
+    session.commit()
+    return transitions
+
+
+def _transition(t: simulateur.Transition) -> dict:
+    return {
+        "opco": t.opco,
+        "numeroInterne": t.numero_interne,
+        "etatAvant": t.de,
+        "etatApres": t.vers,
+        "horodatage": t.horodatage.isoformat(timespec="seconds"),
+        "cause": t.cause,
+    }
