@@ -72,10 +72,6 @@ class NotFound(NormError):
     status = 404
 
 
-class NotImplementedYet(NormError):
-    status = 501
-
-
 def norm_body(items: list[ErrorItem]) -> dict[str, object]:
     return {"errors": [i.to_wire() for i in items]}
 

@@ -27,6 +27,7 @@ class Opco:
     delai_debut_instruction: timedelta = timedelta(hours=24)
     delai_decision: timedelta = timedelta(hours=72)
     delai_refus_implicite: timedelta = timedelta(days=20)
+    delai_paiement: timedelta = timedelta(days=10)
 
     def numero_interne(self, seq: int, at: datetime) -> str:
         return self.format_interne.format(**_fields(seq, at))
@@ -44,6 +45,7 @@ def _delais(config: dict) -> dict[str, timedelta]:
         "delai_debut_instruction": timedelta(hours=config.get("debut_heures", 24)),
         "delai_decision": timedelta(hours=config.get("decision_heures", 72)),
         "delai_refus_implicite": timedelta(days=config.get("refus_implicite_jours", 20)),
+        "delai_paiement": timedelta(days=config.get("paiement_jours", 10)),
     }
 
 

@@ -19,6 +19,9 @@ from connexion.validators import (
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, ValidationError, validators
+from python_multipart.exceptions import MultipartParseError
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.wire import field_path, parse_date
@@ -144,19 +147,30 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
 
 
 class NormMultiPartValidator(MultiPartFormDataValidator):
-    """Multipart bodies (JSON part + file): malformed JSON and every schema error reported."""
+    """Multipart bodies (JSON part + file): every schema error reported at once.
+
+    The JSON parts are decoded here as JSON (already typed): connexion's form coercion
+    assumes every property has a `type`, which the norm's loose fields do not. Uploaded
+    files are closed once seen; the handler reads Flask's own copy of the body.
+    """
 
     async def _parse(self, stream, scope):  # type: ignore[no-untyped-def]
         try:
-            return await super()._parse(stream, scope)
-        except json.JSONDecodeError as exc:
+            form = await MultiPartParser(Headers(scope=scope), stream).parse()
+        except (MultiPartException, MultipartParseError) as exc:
             raise BadRequest.one(
-                "JSON_INVALID", f"Une partie JSON du formulaire est invalide : {exc.msg}."
+                "REQUEST_INVALID", f"Formulaire multipart mal formé : {exc}."
             ) from exc
-        except UnicodeDecodeError as exc:
-            raise BadRequest.one(
-                "JSON_INVALID", "Une partie du formulaire n'est pas en UTF-8."
-            ) from exc
+        await form.close()
+        properties = self._schema.get("properties", {})
+        data: dict[str, t.Any] = {}
+        for key in form:
+            values = form.getlist(key)
+            if any(isinstance(v, UploadFile) for v in values):
+                data[key] = "" if len(values) == 1 else [""] * len(values)
+            else:
+                data[key] = _decode_part(key, values, properties.get(key, {}))
+        return data
 
     def _validate(self, body: t.Any) -> None:
         if not isinstance(body, dict):
@@ -168,6 +182,18 @@ class NormMultiPartValidator(MultiPartFormDataValidator):
         items += error_items(NormValidator(self._schema).iter_errors(body))
         if items:
             raise BadRequest(*items)
+
+
+def _decode_part(key: str, values: list, schema: dict) -> t.Any:
+    value = values[0] if len(values) == 1 else values
+    if schema.get("type") not in ("object", "array") or not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise BadRequest.one(
+            "JSON_INVALID", f"La partie « {key} » n'est pas un JSON valide : {exc.msg}.", key
+        ) from exc
 
 
 class NormParameterValidator(ParameterValidator):

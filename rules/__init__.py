@@ -8,6 +8,7 @@ from rules import (  # noqa: F401
     age,
     calendrier,
     eligibilite,
+    facturation,
     formats,
     identifiants,
     maitres,

@@ -8,6 +8,7 @@ from rules.registry import Moment, Regle
 _MOMENTS = {
     Moment.TRANSMISSION: "Transmission — contrôles synchrones de `POST /dossiers` (réponse 400)",
     Moment.INSTRUCTION: "Instruction — vérifications de l'OPCO à l'instruction (refus motivé)",
+    Moment.FACTURATION: "Facturation — contrôles de `POST /v1/factures` (réponse 400)",
 }
 
 

@@ -22,6 +22,7 @@ class Severite(StrEnum):
 class Moment(StrEnum):
     TRANSMISSION = "transmission"  # synchronous controls on POST /dossiers (400)
     INSTRUCTION = "instruction"  # checks when the OPCO instructs (REFUSE / comment)
+    FACTURATION = "facturation"  # controls of POST /factures (400), on a FactureVue
 
 
 @dataclass(frozen=True)
@@ -113,14 +114,21 @@ def regle(
 
 
 def catalogue() -> list[Regle]:
-    return sorted(_REGISTRE.values(), key=lambda r: (r.moment != Moment.TRANSMISSION, r.code))
+    ordre = list(Moment)
+    return sorted(_REGISTRE.values(), key=lambda r: (ordre.index(r.moment), r.code))
 
 
-def evaluer(cerfa: dict, contexte: Contexte, moment: Moment | None = None) -> list[Violation]:
-    """Run every rule of `moment` (all when None); collect all violations, never stop early."""
+# The moments whose subject is a Cerfa (FACTURATION rules read a FactureVue).
+MOMENTS_CERFA = (Moment.TRANSMISSION, Moment.INSTRUCTION)
+
+
+def evaluer(sujet: object, contexte: Contexte, moment: Moment | None = None) -> list[Violation]:
+    """Run every rule of `moment` (both Cerfa moments when None); collect all violations,
+    never stop early."""
+    moments = MOMENTS_CERFA if moment is None else (moment,)
     return [
         violation
         for r in catalogue()
-        if moment is None or r.moment == moment
-        for violation in r.appliquer(cerfa, contexte)
+        if r.moment in moments
+        for violation in r.appliquer(sujet, contexte)
     ]

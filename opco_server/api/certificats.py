@@ -1,7 +1,30 @@
 """POST /v2/certificats (norm.md E10)."""
 
-from opco_server.api.dossiers import not_implemented
+from __future__ import annotations
+
+from opco_server import context
+from opco_server.api import _multipart
+from opco_server.api._responses import ok
+from opco_server.services import documents
 
 
-def deposer_certificat(body: dict | None = None, **_parts: object):
-    raise not_implemented("le dépôt de certificat de réalisation")
+def deposer_certificat():
+    session = context.session()
+    nom, contenu = _multipart.fichier()
+    certificat = _multipart.partie_json("certificat")
+    documents.deposer_certificat(
+        session,
+        context.sandbox(),
+        context.opco(),
+        context.caller().siren,
+        certificat,
+        nom,
+        contenu,
+    )
+    session.commit()
+    return ok(
+        {
+            "numeroInterne": str(certificat["numeroInterneDossier"]),
+            "message": f"Certificat de réalisation ({certificat['typeCertificat']}) reçu.",
+        }
+    )

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import flask
-
 from opco_server import context
+from opco_server.api import _multipart
 from opco_server.api._responses import ok
 from opco_server.services import pieces
 
 
-def deposer_convention(body: dict, **_parts: object):
-    session, upload = context.session(), flask.request.files.get("fichier")
+def deposer_convention():
+    session = context.session()
+    nom, contenu = _multipart.fichier()
+    donnees = _multipart.partie_json("convention")
     convention = pieces.deposer_convention(
         session,
         context.sandbox(),
         context.opco(),
         context.caller().siren,
-        body["convention"],
-        upload.filename if upload else None,
-        upload.read() if upload else b"",
+        donnees,
+        nom,
+        contenu,
     )
     session.commit()
     return ok(
         {
-            "numeroInterne": body["convention"]["numeroInterneDossier"],
+            "numeroInterne": str(donnees["numeroInterneDossier"]),
             "numeroInterneDocument": convention.fichier.numero,
             "message": "Convention de formation reçue.",
         }

@@ -1,7 +1,24 @@
 """POST /v1/documents (norm.md E11)."""
 
-from opco_server.api.dossiers import not_implemented
+from __future__ import annotations
+
+from opco_server import context
+from opco_server.api import _multipart
+from opco_server.api._responses import ok
+from opco_server.services import documents
 
 
-def deposer_document(body: dict | None = None, **_parts: object):
-    raise not_implemented("le dépôt de document")
+def deposer_document():
+    session = context.session()
+    nom, contenu = _multipart.fichier()
+    fichier = documents.deposer_document(
+        session,
+        context.sandbox(),
+        context.opco(),
+        context.caller().siren,
+        _multipart.partie_json("infosFichier"),
+        nom,
+        contenu,
+    )
+    session.commit()
+    return ok({"numeroInterneDocument": fichier.numero})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from opco_server import context
 from opco_server.api._responses import ok
-from opco_server.errors import NotImplementedYet
 from opco_server.schemas import dossiers as schemas
 from opco_server.services import dossiers as service
 from opco_server.services import ruptures
@@ -80,10 +79,4 @@ def notifier_rupture_employeur(body: dict):
             "numeroInterne": dossier.numero_interne,
             "message": f"Rupture enregistrée ; dossier à l'état {dossier.etat}.",
         }
-    )
-
-
-def not_implemented(what: str) -> NotImplementedYet:
-    return NotImplementedYet.one(
-        "NOT_IMPLEMENTED", f"La sandbox ne prend pas encore en charge {what}."
     )

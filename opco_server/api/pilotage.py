@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from opco_server import context
 from opco_server.api._responses import ok
-from opco_server.services import pilotage
+from opco_server.errors import NotFound
+from opco_server.models import Fichier
+from opco_server.services import factures, pilotage
 from opco_server.wire import parse_date
 
 
@@ -86,4 +88,62 @@ def _dossier(dossier) -> dict:  # type: ignore[no-untyped-def]
             }
             for e in dossier.evenements
         ],
+    }
+
+
+def consulter_facture(opco: str, numero_interne_facture: str):
+    return ok(_facture(factures.trouver(context.session(), opco, numero_interne_facture)))
+
+
+def regler_facture(opco: str, numero_interne_facture: str):
+    session, sandbox = context.session(), context.sandbox()
+    facture = factures.trouver(session, opco, numero_interne_facture)
+    factures.regler(session, sandbox, facture, sandbox.clock.now(), acteur="pilotage")
+    session.commit()
+    return ok(_facture(facture))
+
+
+def rejeter_facture(opco: str, numero_interne_facture: str, body: dict):
+    session, sandbox = context.session(), context.sandbox()
+    facture = factures.trouver(session, opco, numero_interne_facture)
+    factures.rejeter(session, facture, sandbox.clock.now(), body["motif"])
+    session.commit()
+    return ok(_facture(facture))
+
+
+def telecharger_fichier(opco: str, numero_interne_document: str):
+    fichier = context.session().scalar(
+        select(Fichier).where(Fichier.opco_id == opco, Fichier.numero == numero_interne_document)
+    )
+    if fichier is None:
+        raise NotFound.one(
+            "FILE_NOT_FOUND",
+            f"Aucun fichier « {numero_interne_document} ».",
+            "numeroInterneDocument",
+        )
+    return (
+        fichier.contenu,
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "X-Sha256": fichier.sha256,
+            "Content-Disposition": f'attachment; filename="{fichier.nom}"',
+        },
+    )
+
+
+def _facture(facture) -> dict:  # type: ignore[no-untyped-def]
+    prevu = facture.reglement_prevu_le
+    return {
+        "opco": facture.opco_id,
+        "numeroInterneFacture": facture.numero_interne,
+        "referenceFactureCFA": facture.numero,
+        "typeFacture": facture.type_facture,
+        "etatFacture": facture.etat,
+        "montantFacture": float(facture.montant_total),
+        "commentaire": facture.commentaire,
+        "referenceVirement": facture.reference_virement,
+        "dateReglement": facture.date_reglement.isoformat() if facture.date_reglement else None,
+        "reglementPrevuLe": prevu.isoformat(timespec="seconds") if prevu else None,
+        "numeroInterneDocument": facture.fichier.numero,
     }

@@ -1,23 +1,28 @@
 """SQLAlchemy 2 models, one module per aggregate; importing this registers them all."""
 
 from opco_server.models.dossiers import CompteurCfa, Dossier, EvenementDossier, SequenceOpco
+from opco_server.models.factures import Certificat, DocumentLie, Facture, LigneFacture
 from opco_server.models.identites import CfaEnregistre, CleCfa, Editeur, EtablissementCfa, Jeton
 from opco_server.models.pieces import Convention, Echeance, Fichier, FraisAnnexeEngage
 from opco_server.models.simulation import EtatHorloge
 
 __all__ = [
+    "Certificat",
     "CfaEnregistre",
     "CleCfa",
     "CompteurCfa",
     "Convention",
+    "DocumentLie",
     "Dossier",
     "Echeance",
     "Editeur",
     "EtablissementCfa",
     "EtatHorloge",
     "EvenementDossier",
+    "Facture",
     "Fichier",
     "FraisAnnexeEngage",
     "Jeton",
+    "LigneFacture",
     "SequenceOpco",
 ]

@@ -51,7 +51,7 @@ def _decimal(value: object) -> Decimal | None:
         return None
 
 
-def _niveau(sandbox: Sandbox, cerfa: dict) -> int | None:
+def niveau(sandbox: Sandbox, cerfa: dict) -> int | None:
     rncp = texte(cerfa, "formation.rncp")
     certification = sandbox.referentiel.certification(_rncp(rncp)) if rncp else None
     if certification is not None and certification.niveau:
@@ -89,7 +89,7 @@ def parametres(session: Session, sandbox: Sandbox, dossier: Dossier) -> financem
         date_conclusion=date_(cerfa, "contrat.dateConclusion") or dossier.date_debut_contrat,
         date_debut=dossier.date_debut_contrat,
         date_fin=date_(cerfa, "contrat.dateFinContrat") or dossier.date_debut_contrat,
-        niveau=_niveau(sandbox, cerfa),
+        niveau=niveau(sandbox, cerfa),
         rqth=valeur(cerfa, "apprenti.handicap") is True,
         majorations_rqth=tuple(
             _decimal(couts.get(f"montantRQTHAnnee{i}")) or Decimal("0") for i in range(1, 5)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
-from opco_server.services import cycle_de_vie, engagements
+from opco_server.services import cycle_de_vie, engagements, factures
 from opco_server.wire import parse_date
 from rules.cycle_de_vie import Etat, Evenement
 
@@ -78,4 +78,11 @@ def rompre(
     dossier.cerfa = {**dossier.cerfa, "contrat": contrat}
     dossier.commentaire_etat = f"Contrat rompu le {date_rupture:%d/%m/%Y} : {libelle}."
     engagements.rompre(session, sandbox, dossier, date_rupture, at, acteur)
+    excedent = factures.trop_percu(dossier)
+    if excedent > 0:
+        dossier.commentaire_etat += (
+            f" [INV_OVERPAID_CREDIT_NOTE_REQUIRED] Trop-perçu de {excedent} € à régulariser par "
+            "un avoir (POST /v1/factures, typeFacture AVOIR)."
+        )
+    factures.solder_si_tout_regle(session, dossier, at, acteur)
     return dossier

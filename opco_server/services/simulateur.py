@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from opco_server.models import Dossier
-from opco_server.services import controles, cycle_de_vie, engagements
+from opco_server.models import Dossier, Facture
+from opco_server.services import controles, cycle_de_vie, engagements, factures
 from opco_server.wire import normaliser_nom
 from rules.cycle_de_vie import Etat, Evenement
 
@@ -71,7 +71,8 @@ def _planifier(dossier: Dossier, action: str | None, at: datetime | None) -> Non
 
 
 def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Transition]:
-    """Run every action due up to `jusqu_a`, in order; the caller commits."""
+    """Run every action due up to `jusqu_a` (dossiers and invoice payments), in order of due
+    time; the caller commits."""
     done: list[Transition] = []
     for _ in range(MAX_ACTIONS):
         dossier = session.scalar(
@@ -80,8 +81,15 @@ def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Trans
             .order_by(Dossier.prochaine_action_le, Dossier.id)
             .limit(1)
         )
-        if dossier is None:
+        facture = factures.prochaine_due(session, jusqu_a)
+        if dossier is None and facture is None:
             break
+        if facture is not None and (
+            dossier is None
+            or _aware(facture.reglement_prevu_le) < _aware(dossier.prochaine_action_le)
+        ):
+            done += _payer(session, sandbox, facture)
+            continue
         action, at = dossier.prochaine_action, _aware(dossier.prochaine_action_le)
         if not _claim(session, dossier):
             continue
@@ -89,6 +97,26 @@ def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Trans
         executer(session, sandbox, dossier, action, at)
         done += [_transition(dossier, e) for e in dossier.evenements[before:]]
     return done
+
+
+def _payer(session: Session, sandbox: Sandbox, facture: Facture) -> list[Transition]:
+    """Pay an invoice whose delay is over (claimed first, as dossier actions are)."""
+    at = _aware(facture.reglement_prevu_le)
+    claimed = session.execute(
+        update(Facture)
+        .where(Facture.id == facture.id, Facture.reglement_prevu_le == facture.reglement_prevu_le)
+        .values(reglement_prevu_le=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(facture)
+    if claimed != 1:
+        return []
+    dossiers = [
+        session.get(Dossier, i) for i in sorted({ligne.dossier_id for ligne in facture.lignes})
+    ]
+    before = {d.id: len(d.evenements) for d in dossiers}
+    factures.regler(session, sandbox, facture, at, acteur="simulateur")
+    return [_transition(d, e) for d in dossiers for e in d.evenements[before[d.id] :]]
 
 
 def _claim(session: Session, dossier: Dossier) -> bool:

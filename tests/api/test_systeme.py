@@ -100,9 +100,3 @@ def test_control_api_lists_the_eleven_opcos(client):
     assert response.status_code == 200
     assert [o["id"] for o in response.json()] == OPCOS
     assert response.json()[0]["tokenUrl"].endswith("/akto/connect/token")
-
-
-def test_not_yet_implemented_operation_answers_501_in_norm_format(cfa):
-    response = cfa.get("/v2/factures/etats")
-    assert response.status_code == 501
-    assert response.json()["errors"][0]["code"] == "NOT_IMPLEMENTED"
