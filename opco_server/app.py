@@ -16,7 +16,10 @@ import opco_server.models  # noqa: F401  (connexion imports handlers lazily; tab
 from opco_server import context, errors
 from opco_server.clock import Clock
 from opco_server.config import Settings
+from opco_server.console import register_console
+from opco_server.journal import JournalMiddleware
 from opco_server.middleware import CONTROL_PREFIX, OpcoPrefixMiddleware
+from opco_server.pannes import PannesMiddleware
 from opco_server.sandbox import Sandbox
 from opco_server.security import SECURITY_MAP
 from opco_server.validation import VALIDATOR_MAP
@@ -44,10 +47,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         base_path=CONTROL_PREFIX,
         resolver=RelativeResolver("opco_server.api"),
         pythonic_params=True,
+        validator_map=VALIDATOR_MAP,
         validate_responses=settings.validate_responses,
+    )
+    # Outermost: the journal sees every final response, errors included.
+    app.add_middleware(
+        JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, sandbox=sandbox
     )
     app.add_middleware(
         OpcoPrefixMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
+    )
+    app.add_middleware(
+        PannesMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
     )
     for exc, handler in errors.HANDLERS:
         app.add_error_handler(exc, handler)
@@ -55,6 +66,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     flask_app = app.app
     flask_app.extensions["opco.sandbox"] = sandbox
+    register_console(flask_app)
     flask_app.teardown_appcontext(context.close_session)
     flask_app.before_request(_catch_up)
     return app

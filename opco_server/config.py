@@ -24,6 +24,12 @@ class Settings:
     # Lifetime of editor access tokens, in seconds (overrides fixtures/opcos.yaml).
     token_ttl_seconds: int | None = None
     log_level: str = "INFO"
+    # Request journal: entries kept (the oldest are dropped beyond).
+    journal_max: int = 10_000
+    # Token protecting the control API and the console in shared deployments (None: open).
+    admin_token: str | None = None
+    # Seed of the random fault injection (error rate), for reproducible runs.
+    graine_pannes: int = 20261123
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -39,6 +45,10 @@ class Settings:
             values["migrate"] = _bool(env["OPCO_MIGRATE"])
         if "OPCO_TOKEN_TTL_SECONDS" in env:
             values["token_ttl_seconds"] = int(env["OPCO_TOKEN_TTL_SECONDS"])
+        if "OPCO_JOURNAL_MAX" in env:
+            values["journal_max"] = int(env["OPCO_JOURNAL_MAX"])
+        if env.get("OPCO_ADMIN_TOKEN"):
+            values["admin_token"] = env["OPCO_ADMIN_TOKEN"]
         if "OPCO_LOG_LEVEL" in env:
             values["log_level"] = env["OPCO_LOG_LEVEL"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -72,18 +72,40 @@ class NotFound(NormError):
     status = 404
 
 
-def norm_body(items: list[ErrorItem]) -> dict[str, object]:
-    return {"errors": [i.to_wire() for i in items]}
+def norm_body(items: list[ErrorItem], variante: str = "norme") -> dict[str, object]:
+    """The norm's error body, or the known variant of an OPCO (norm.md §2.1)."""
+    if variante == "ep":
+        return {"comment": " ; ".join(i.description for i in items)}
+    body: dict[str, object] = {"errors": [i.to_wire() for i in items]}
+    if variante == "atlas" and items:
+        body["description"] = items[0].description
+    return body
 
 
-def norm_response(status: int, items: list[ErrorItem], headers: dict | None = None):
+def _dialecte(request: ConnexionRequest | None):  # type: ignore[no-untyped-def]
+    scope = getattr(request, "scope", None) or {}
+    sandbox, opco_id = scope.get("opco.sandbox"), scope.get("opco.id")
+    return sandbox.dialecte(opco_id) if sandbox and opco_id else None
+
+
+def norm_response(
+    status: int,
+    items: list[ErrorItem],
+    headers: dict | None = None,
+    request: ConnexionRequest | None = None,
+):
     all_headers = {"Content-Type": "application/json"}
     if status == 401:
         all_headers["WWW-Authenticate"] = 'Bearer realm="opco-sandbox"'
     all_headers.update(headers or {})
+    dialecte = _dialecte(request)
+    if dialecte and status == 404 and any(i.code == "DOSSIER_NOT_FOUND" for i in items):
+        status = dialecte.dossier_inconnu
     return ConnexionResponse(
         status_code=status,
-        body=json.dumps(norm_body(items), ensure_ascii=False),
+        body=json.dumps(
+            norm_body(items, dialecte.erreurs if dialecte else "norme"), ensure_ascii=False
+        ),
         content_type="application/json",
         headers=all_headers,
     )
@@ -102,8 +124,8 @@ _GENERIC = {
 }
 
 
-def handle_norm_error(_request: ConnexionRequest, exc: NormError):
-    return norm_response(exc.status_code, exc.items, exc.headers)
+def handle_norm_error(request: ConnexionRequest, exc: NormError):
+    return norm_response(exc.status_code, exc.items, exc.headers, request)
 
 
 def handle_oauth_error(_request: ConnexionRequest, exc: OAuthError):
@@ -140,7 +162,7 @@ def handle_problem(request: ConnexionRequest, exc: Exception):
         code, description = "REQ_FIELD_MISSING", "Le corps de la requête est obligatoire."
     elif status == 400 and detail:
         description = f"{description} {detail}"
-    return norm_response(status, [ErrorItem(code, description)], headers)
+    return norm_response(status, [ErrorItem(code, description)], headers, request)
 
 
 def _allowed_methods(request: ConnexionRequest) -> list[str]:

@@ -10,6 +10,35 @@ import yaml
 
 
 @dataclass(frozen=True)
+class Dialecte:
+    """How one OPCO differs from the strict norm (fixtures/opcos.yaml, `dialecte`)."""
+
+    erreurs: str = "norme"  # norme | atlas | ep
+    dossier_inconnu: int = 404
+    non_proposees: frozenset[str] = frozenset()
+    scopes: tuple[str, ...] | None = None  # None: any scope accepted
+    dpop: bool = False
+
+    @classmethod
+    def depuis(cls, data: dict | None) -> Dialecte:
+        data = data or {}
+        flat: list[str] = []
+        for item in data.get("non_proposees", []):
+            flat.extend(item if isinstance(item, list) else [item])
+        scopes = data.get("scopes")
+        return cls(
+            erreurs=data.get("erreurs", "norme"),
+            dossier_inconnu=int(data.get("dossier_inconnu", 404)),
+            non_proposees=frozenset(flat),
+            scopes=tuple(scopes) if scopes is not None else None,
+            dpop=bool(data.get("dpop", False)),
+        )
+
+
+STRICT = Dialecte()
+
+
+@dataclass(frozen=True)
 class Opco:
     id: str
     nom: str
@@ -28,6 +57,7 @@ class Opco:
     delai_decision: timedelta = timedelta(hours=72)
     delai_refus_implicite: timedelta = timedelta(days=20)
     delai_paiement: timedelta = timedelta(days=10)
+    dialecte: Dialecte = STRICT
 
     def numero_interne(self, seq: int, at: datetime) -> str:
         return self.format_interne.format(**_fields(seq, at))
@@ -93,6 +123,7 @@ class OpcoRegistry:
                     taille_page_etats=item.get("taille_page_etats", defaults["taille_page_etats"]),
                     severites=dict(item.get("severites") or {}),
                     **_delais({**defaults.get("instruction", {}), **item.get("instruction", {})}),
+                    dialecte=Dialecte.depuis(item.get("dialecte")),
                 )
             )
         return cls(opcos)

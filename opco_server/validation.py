@@ -129,6 +129,8 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
         except (UnicodeDecodeError, LookupError) as exc:
             raise BadRequest.one("JSON_INVALID", "Le corps n'est pas encodé en UTF-8.") from exc
         if not text.strip():
+            if not self._required:
+                return None
             raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         try:
             return json.loads(text)
@@ -140,6 +142,8 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
 
     def _validate(self, body: t.Any) -> None:
         if body is None:
+            if not self._required:
+                return
             raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         items = error_items(self._validator.iter_errors(body))
         if items:

@@ -114,6 +114,26 @@ def contrat() -> dict:
     return json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
 
 
+_DPOP_KEY = None
+
+
+def dpop_proof(url: str, method: str = "POST") -> str:
+    """An RFC 9449 proof as AFDAS expects on its token endpoint (RS256, typ dpop+jwt)."""
+    import time
+    import uuid
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    global _DPOP_KEY
+    if _DPOP_KEY is None:
+        _DPOP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = RSAAlgorithm.to_jwk(_DPOP_KEY.public_key(), as_dict=True)
+    claims = {"jti": str(uuid.uuid4()), "htm": method, "htu": url, "iat": int(time.time())}
+    return jwt.encode(claims, _DPOP_KEY, algorithm="RS256", headers={"typ": "dpop+jwt", "jwk": jwk})
+
+
 class NormClient:
     """A CFA-side client as a vendor writes it: token, key, identification headers."""
 
@@ -126,13 +146,18 @@ class NormClient:
 
     def token(self, opco: str | None = None) -> str:
         editeur = self.identities["editeur"]
+        opco = opco or self.opco
+        url = f"/{opco}/connect/token"
+        # AFDAS wants a DPoP proof on its token endpoint (its dialect).
+        headers = {"DPoP": dpop_proof(f"http://testserver{url}")} if opco == "afdas" else {}
         response = self.client.post(
-            f"/{opco or self.opco}/connect/token",
+            url,
             data={
                 "grant_type": "client_credentials",
                 "client_id": editeur["client_id"],
                 "client_secret": editeur["client_secret"],
             },
+            headers=headers,
         )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]

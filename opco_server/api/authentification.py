@@ -1,19 +1,31 @@
-"""POST /{opco}/connect/token: OAuth2 client credentials for editors."""
+"""POST /{opco}/connect/token: OAuth2 client credentials for editors (DPoP at AFDAS)."""
 
 from __future__ import annotations
 
-from opco_server import context
+from datetime import UTC, datetime
+
+import flask
+from sqlalchemy.exc import IntegrityError
+
+from opco_server import context, dpop
 from opco_server.api._responses import ok
+from opco_server.errors import OAuthError
+from opco_server.models import JtiDPoP
 from opco_server.services import identites
 
 
 def obtenir_jeton(body: dict | None = None, **form: str):
     data = {**(body or {}), **form}
-    session = context.session()
+    sandbox, session, opco = context.sandbox(), context.session(), context.opco()
+    dialecte = sandbox.dialecte(opco.id)
+    if dialecte.dpop:
+        _verifier_dpop(session, sandbox)
+    if dialecte.scopes is not None:
+        identites.verifier_scopes(data.get("scope"), dialecte.scopes)
     issued = identites.emettre_jeton(
         session,
-        context.sandbox().clock,
-        context.opco(),
+        sandbox.clock,
+        opco,
         data.get("grant_type"),
         data.get("client_id"),
         data.get("client_secret"),
@@ -29,3 +41,27 @@ def obtenir_jeton(body: dict | None = None, **form: str):
         },
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+def _verifier_dpop(session, sandbox) -> None:  # type: ignore[no-untyped-def]
+    """RFC 9449 proof on the token request; each jti is accepted once (unique key)."""
+    request = flask.request
+    host = request.headers.get("Host", "localhost")
+    url = f"{request.scheme}://{host}/{context.opco().id}/connect/token"
+    try:
+        preuve = dpop.verifier_preuve(
+            request.headers.get("DPoP"),
+            methode=request.method,
+            url=url,
+            # The proof's iat is the client's real clock, not the sandbox's business time.
+            maintenant=datetime.now(UTC),
+            deja_vus=lambda jti: session.get(JtiDPoP, jti) is not None,
+        )
+        session.add(JtiDPoP(jti=preuve.jti, vu_le=sandbox.clock.now()))
+        session.flush()
+    except dpop.DPoPError as exc:
+        raise OAuthError(400, "invalid_dpop_proof", exc.code, exc.description) from exc
+    except IntegrityError as exc:
+        session.rollback()
+        err = dpop.DPoPError("DPOP_REPLAY")
+        raise OAuthError(400, "invalid_dpop_proof", err.code, err.description) from exc

@@ -3,8 +3,9 @@
 from opco_server.models.dossiers import CompteurCfa, Dossier, EvenementDossier, SequenceOpco
 from opco_server.models.factures import Certificat, DocumentLie, Facture, LigneFacture
 from opco_server.models.identites import CfaEnregistre, CleCfa, Editeur, EtablissementCfa, Jeton
+from opco_server.models.journal import EntreeJournal
 from opco_server.models.pieces import Convention, Echeance, Fichier, FraisAnnexeEngage
-from opco_server.models.simulation import EtatHorloge
+from opco_server.models.simulation import EtatHorloge, JtiDPoP, Panne, Parametre
 
 __all__ = [
     "Certificat",
@@ -16,6 +17,7 @@ __all__ = [
     "Dossier",
     "Echeance",
     "Editeur",
+    "EntreeJournal",
     "EtablissementCfa",
     "EtatHorloge",
     "EvenementDossier",
@@ -23,6 +25,9 @@ __all__ = [
     "Fichier",
     "FraisAnnexeEngage",
     "Jeton",
+    "JtiDPoP",
     "LigneFacture",
+    "Panne",
+    "Parametre",
     "SequenceOpco",
 ]

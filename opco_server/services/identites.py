@@ -116,6 +116,19 @@ def emettre_jeton(
     return IssuedToken(token, opco.duree_jeton_secondes, granted)
 
 
+def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
+    """The OPCO's identity server refuses scopes it does not know (RFC 6749 invalid_scope)."""
+    inconnus = [s for s in (demande or "").split() if s not in connus]
+    if inconnus:
+        attendus = ", ".join(connus) or "aucun"
+        raise OAuthError(
+            400,
+            "invalid_scope",
+            "OAUTH_INVALID_SCOPE",
+            f"Scope inconnu de cet OPCO : {' '.join(inconnus)} (scopes connus : {attendus}).",
+        )
+
+
 def verifier_jeton(session: Session, clock: Clock, opco_id: str, token: str) -> TokenInfo:
     jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token)))
     if jeton is None or jeton.opco_id != opco_id or not _same(jeton.jeton_hash, digest(token)):

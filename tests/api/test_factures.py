@@ -115,7 +115,15 @@ def test_invoice_is_received_then_paid(cfa, client, engage):
     assert etat["dateReglement"] == "2026-12-07"
 
 
-def test_full_cycle_to_solde(cfa, client, sandbox, engage):
+@pytest.fixture
+def norme_stricte(client):
+    """Certificats are served by AFDAS only (dialects): these tests use the strict norm."""
+    assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
+    yield
+    client.put("/_sandbox/profil", json={"profil": "dialectes"})
+
+
+def test_full_cycle_to_solde(cfa, client, sandbox, norme_stricte, engage):
     plan = [
         (None, [1]),
         ("2027-03-01T09:00:00+00:00", [2]),
@@ -373,7 +381,7 @@ def test_document_for_an_unknown_object_is_404(cfa, engage):
     assert _codes(response) == {"DOCUMENT_OBJECT_NOT_FOUND"}
 
 
-def test_certificat_for_a_dossier_not_engaged_is_refused(cfa, contrat):
+def test_certificat_for_a_dossier_not_engaged_is_refused(cfa, norme_stricte, contrat):
     numero = cfa.transmettre(contrat).json()["numeroInterne"]
     certificat = {
         "typeCertificat": "Intermediaire",

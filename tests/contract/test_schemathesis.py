@@ -32,6 +32,8 @@ def _app():
 
 
 APP = _app()
+# The spec is the norm: check it as such (OPCO dialects are deviations, tested elsewhere).
+APP.app.extensions["opco.sandbox"].set_profil("norme-stricte")
 with APP.test_client() as _client:
     from opco_server.seed import identities
 

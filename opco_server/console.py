@@ -1,0 +1,771 @@
+"""The web console under /console/: the OPCO portal side of the sandbox, in French.
+
+Server-rendered pages (Jinja2, autoescaped) to see the OPCOs, generate CFA keys, create
+editors, follow and force dossiers, pay or reject invoices, move the clock, read the request
+journal and the conformance report. Handlers stay short: the work is done by the services.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib.util
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import flask
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from opco_server import context
+from opco_server.errors import NormError
+from opco_server.models import (
+    Certificat,
+    CfaEnregistre,
+    CleCfa,
+    DocumentLie,
+    Dossier,
+    Editeur,
+    EntreeJournal,
+    Facture,
+    Fichier,
+    LigneFacture,
+)
+from opco_server.services import factures, horloge, identites, pilotage, simulateur
+from rules.cycle_de_vie import Etat, evenements_possibles, prochain_etat
+
+if TYPE_CHECKING:
+    from opco_server.opcos import Opco
+
+console = flask.Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+PAGE_SIZE = 50
+JOURNAL_LIMIT = 200
+# The admin cookie: also accepted by the control API (/_sandbox) through cookie_admin_valide.
+LOGIN_COOKIE = "opco_admin"
+FLASH_COOKIE = "opco_console_flash"
+LOGIN_MAX_AGE = 12 * 3600
+ACTEUR = "console"
+
+ETATS = [e.value for e in Etat]
+LIBELLES_ETATS = {
+    "TRANSMIS": "Transmis",
+    "EN_COURS_INSTRUCTION": "En cours d'instruction",
+    "ENGAGE": "Engagé",
+    "REFUSE": "Refusé",
+    "ANNULE": "Annulé",
+    "RUPTURE": "Rupture",
+    "SOLDE": "Soldé",
+}
+# Forced transitions offered on a dossier page: target state -> button label.
+ACTIONS = {
+    "ENGAGE": "Engager",
+    "REFUSE": "Refuser",
+    "ANNULE": "Annuler",
+    "RUPTURE": "Rupture",
+    "SOLDE": "Solder",
+}
+# Cerfa summary: section -> (label, path in the Cerfa JSON).
+RESUME_CERFA = {
+    "Apprenti": [
+        ("Nom", "apprenti.nom"),
+        ("Prénom", "apprenti.prenom"),
+        ("Date de naissance", "apprenti.dateNaissance"),
+        ("Diplôme préparé", "apprenti.intituleDiplomePrepare"),
+        ("Courriel", "apprenti.courriel"),
+    ],
+    "Employeur": [
+        ("Dénomination", "employeur.denomination"),
+        ("SIRET", "employeur.siret"),
+        ("Code NAF", "employeur.naf"),
+        ("IDCC", "employeur.codeIdcc"),
+        ("Salariés", "employeur.nombreDeSalaries"),
+    ],
+    "Contrat": [
+        ("Type de contrat", "contrat.typeContratApp"),
+        ("Date de conclusion", "contrat.dateConclusion"),
+        ("Début", "contrat.dateDebutContrat"),
+        ("Fin", "contrat.dateFinContrat"),
+        ("Salaire à l'embauche", "contrat.salaireEmbauche"),
+    ],
+    "Formation": [
+        ("Intitulé", "formation.intituleQualification"),
+        ("RNCP", "formation.rncp"),
+        ("Code diplôme", "formation.codeDiplome"),
+        ("Début", "formation.dateDebutFormation"),
+        ("Fin", "formation.dateFinFormation"),
+        ("Durée (heures)", "formation.dureeFormation"),
+        ("Organisme (SIRET)", "organismeFormation.siret"),
+        ("UAI", "organismeFormation.uaiCfa"),
+    ],
+}
+
+
+def register_console(flask_app: flask.Flask) -> None:
+    """Mount the console on the Flask app of create_app (once)."""
+    if "console" in flask_app.blueprints:
+        return
+    flask_app.register_blueprint(console)
+
+
+# --- access control, flash messages, rendering ----------------------------------------------
+
+
+def _admin_token() -> str | None:
+    return getattr(context.sandbox().settings, "admin_token", None) or None
+
+
+def _login_serializer(token: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(token, salt="opco-console-login")
+
+
+def cookie_admin_valide(token: str, valeur: str) -> bool:
+    """Is `valeur` a login cookie issued by /console/connexion for this admin token?"""
+    try:
+        _login_serializer(token).loads(valeur, max_age=LOGIN_MAX_AGE)
+    except BadSignature:
+        return False
+    return True
+
+
+def _logged_in(token: str) -> bool:
+    return cookie_admin_valide(token, flask.request.cookies.get(LOGIN_COOKIE, ""))
+
+
+@console.before_request
+def _guard():
+    # Browsers tell cross-site form posts apart: refuse them (CSRF), whatever the mode.
+    if (
+        flask.request.method == "POST"
+        and flask.request.headers.get("Sec-Fetch-Site") == "cross-site"
+    ):
+        flask.abort(403)
+    token = _admin_token()
+    if token is None or flask.request.endpoint == "console.connexion" or _logged_in(token):
+        return None
+    return flask.redirect(flask.url_for("console.connexion", suite=flask.request.path), 303)
+
+
+def _flash_serializer() -> URLSafeSerializer:
+    secret = _admin_token() or str(context.sandbox().settings.database_url)
+    return URLSafeSerializer(secret, salt="opco-console-flash")
+
+
+def _flash(kind: str, text: str) -> None:
+    flask.g.setdefault("console_flash_out", []).append([kind, text[:1500]])
+
+
+def _messages() -> list[list[str]]:
+    raw = flask.request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    flask.g.console_flash_read = True
+    try:
+        return list(_flash_serializer().loads(raw))
+    except BadSignature:
+        return []
+
+
+@console.after_request
+def _write_flash(response: flask.Response) -> flask.Response:
+    out = flask.g.get("console_flash_out")
+    if out:
+        response.set_cookie(
+            FLASH_COOKIE,
+            _flash_serializer().dumps(out),
+            httponly=True,
+            samesite="Lax",
+            path="/console",
+            secure=flask.request.is_secure,
+        )
+    elif flask.g.get("console_flash_read"):
+        response.delete_cookie(FLASH_COOKIE, path="/console")
+    return response
+
+
+def _page(template: str, status: int = 200, **values: Any):
+    html = flask.render_template(
+        template, messages=_messages(), auth=_admin_token() is not None, **values
+    )
+    return html, status, {"Cache-Control": "no-store"}
+
+
+def _retour(endpoint: str, **values: Any):
+    return flask.redirect(flask.url_for(endpoint, **values), 303)
+
+
+def _erreurs(exc: NormError) -> str:
+    return " ".join(item.description for item in exc.items) or "Action impossible."
+
+
+@console.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    textes = {
+        403: "Accès refusé.",
+        404: "Page introuvable.",
+        405: "Méthode non autorisée sur cette page.",
+    }
+    texte = textes.get(exc.code or 500, "Erreur.")
+    return _page("console_erreur.html", exc.code or 500, titre=texte, details=[])
+
+
+@console.errorhandler(NormError)
+def _norm_error(exc: NormError):
+    details = [item.description for item in exc.items]
+    return _page("console_erreur.html", exc.status_code, titre="Action impossible", details=details)
+
+
+# --- template filters -----------------------------------------------------------------------
+
+
+@console.app_template_filter("console_date")
+def _date_fr(value: date | datetime | str | None) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return f"{value:%d/%m/%Y}"
+
+
+@console.app_template_filter("console_instant")
+def _instant_fr(value: datetime | str | None) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return f"{value.astimezone(UTC):%d/%m/%Y %H:%M:%S} UTC"
+
+
+@console.app_template_filter("console_montant")
+def _montant_fr(value: Decimal | float | None) -> str:
+    if value is None:
+        return "—"
+    texte = f"{Decimal(str(value)):,.2f}".replace(",", " ").replace(".", ",")
+    return f"{texte} €"
+
+
+@console.app_template_filter("console_etat")
+def _etat_fr(value: str | None) -> str:
+    return LIBELLES_ETATS.get(value or "", value or "—")
+
+
+@console.app_template_filter("console_json")
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+
+
+# --- small readers ---------------------------------------------------------------------------
+
+
+def _opco(opco_id: str) -> Opco:
+    opco = context.sandbox().opcos.get(opco_id)
+    if opco is None:
+        flask.abort(404)
+    return opco
+
+
+def _form(name: str) -> str:
+    return (flask.request.form.get(name) or "").strip()
+
+
+def _entier(value: str | None, defaut: int) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return defaut
+
+
+def _instant_saisi(value: str) -> datetime | None:
+    """A datetime-local field, read as UTC; None when empty, ValueError when malformed."""
+    if not value:
+        return None
+    instant = datetime.fromisoformat(value)
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _chemin(data: dict[str, Any], path: str) -> object:
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)  # type: ignore[assignment]
+    return data
+
+
+# --- home: OPCOs and clock ------------------------------------------------------------------
+
+
+def _comptes_par_opco() -> dict[str, dict[str, int]]:
+    rows = context.session().execute(
+        select(Dossier.opco_id, Dossier.etat, func.count()).group_by(Dossier.opco_id, Dossier.etat)
+    )
+    comptes: dict[str, dict[str, int]] = {}
+    for opco_id, etat, n in rows:
+        comptes.setdefault(opco_id, {})[etat] = n
+    return comptes
+
+
+@console.get("/")
+def accueil():
+    sandbox = context.sandbox()
+    return _page(
+        "console_accueil.html",
+        opcos=list(sandbox.opcos),
+        comptes=_comptes_par_opco(),
+        etats=ETATS,
+        horloge=horloge.decrire(sandbox.clock),
+    )
+
+
+def _rattraper() -> int:
+    """Run what became due on the clock (like the control API), commit; number of changes."""
+    sandbox, session = context.sandbox(), context.session()
+    transitions = simulateur.traiter(session, sandbox, sandbox.clock.now())
+    session.commit()
+    return len(transitions)
+
+
+@console.post("/horloge/avancer")
+def horloge_avancer():
+    jours, heures = _entier(_form("jours"), 0), _entier(_form("heures"), 0)
+    if jours < 0 or heures < 0 or (jours, heures) == (0, 0):
+        _flash("erreur", "Indiquez un nombre de jours ou d'heures positif.")
+        return _retour("console.accueil")
+    context.sandbox().clock.advance(timedelta(days=jours, hours=heures))
+    n = _rattraper()
+    _flash(
+        "succes",
+        f"Horloge avancée de {jours} jour(s) et {heures} heure(s) : {n} action(s) du back-office OPCO exécutée(s).",
+    )
+    return _retour("console.accueil")
+
+
+@console.post("/horloge/regler")
+def horloge_regler():
+    return _changer_horloge(lambda clock, instant: clock.set(instant), obligatoire=True)
+
+
+@console.post("/horloge/figer")
+def horloge_figer():
+    return _changer_horloge(lambda clock, instant: clock.freeze(instant), obligatoire=False)
+
+
+def _changer_horloge(action, obligatoire: bool):  # type: ignore[no-untyped-def]
+    try:
+        instant = _instant_saisi(_form("instant"))
+    except ValueError:
+        instant, obligatoire = None, True
+    if instant is None and obligatoire:
+        _flash("erreur", "Indiquez une date et une heure valides (UTC).")
+        return _retour("console.accueil")
+    action(context.sandbox().clock, instant)
+    n = _rattraper()
+    _flash("succes", f"Horloge modifiée : {n} action(s) du back-office OPCO exécutée(s).")
+    return _retour("console.accueil")
+
+
+@console.post("/horloge/liberer")
+def horloge_liberer():
+    context.sandbox().clock.unfreeze()
+    _flash("succes", "Horloge libérée : elle avance de nouveau en temps réel.")
+    return _retour("console.accueil")
+
+
+@console.post("/horloge/reinitialiser")
+def horloge_reinitialiser():
+    context.sandbox().clock.reset()
+    n = _rattraper()
+    _flash("succes", f"Horloge revenue à l'heure réelle : {n} action(s) exécutée(s).")
+    return _retour("console.accueil")
+
+
+# --- an OPCO: CFAs and their keys, editors ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatutCle:
+    libelle: str
+    classe: str
+    date_fin_validite: date | None
+    cree_le: datetime | None
+
+
+def _statut_cle(cle: CleCfa | None, today: date) -> StatutCle:
+    if cle is None:
+        return StatutCle("Aucune clé", "neutre", None, None)
+    if cle.revoquee_le is not None:
+        return StatutCle("Révoquée", "erreur", cle.date_fin_validite, cle.cree_le)
+    if cle.date_fin_validite < today:
+        return StatutCle("Expirée", "erreur", cle.date_fin_validite, cle.cree_le)
+    return StatutCle("Active", "succes", cle.date_fin_validite, cle.cree_le)
+
+
+def _cfas(opco: Opco) -> list[tuple[CfaEnregistre, StatutCle]]:
+    session, today = context.session(), context.sandbox().clock.today()
+    cles = {c.siren: c for c in session.scalars(select(CleCfa).where(CleCfa.opco_id == opco.id))}
+    cfas = session.scalars(select(CfaEnregistre).order_by(CfaEnregistre.siren)).all()
+    return [(cfa, _statut_cle(cles.get(cfa.siren), today)) for cfa in cfas]
+
+
+@console.get("/opco/<opco_id>/")
+def espace_opco(opco_id: str):
+    opco = _opco(opco_id)
+    editeurs = context.session().scalars(select(Editeur).order_by(Editeur.id)).all()
+    return _page("console_opco.html", opco=opco, cfas=_cfas(opco), editeurs=editeurs)
+
+
+@console.post("/opco/<opco_id>/cfas/<siren>/cle")
+def generer_cle(opco_id: str, siren: str):
+    """Shown once, never stored in clear: the page is rendered here, not after a redirect."""
+    opco, session = _opco(opco_id), context.session()
+    cfa = session.scalar(select(CfaEnregistre).where(CfaEnregistre.siren == siren))
+    if cfa is None:
+        flask.abort(404)
+    cle_cfa, cle = identites.generer_cle(session, context.sandbox().clock, opco, siren)
+    session.commit()
+    return _page("console_cle.html", opco=opco, cfa=cfa, cle=cle, fin=cle_cfa.date_fin_validite)
+
+
+@console.post("/opco/<opco_id>/editeurs")
+def creer_editeur(opco_id: str):
+    opco, session = _opco(opco_id), context.session()
+    nom, client_id = _form("nom"), _form("client_id") or None
+    if not nom:
+        _flash("erreur", "Le nom de l'éditeur est obligatoire.")
+        return _retour("console.espace_opco", opco_id=opco.id)
+    try:
+        editeur, secret = identites.creer_editeur(session, context.sandbox().clock, nom, client_id)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        _flash("erreur", f"L'identifiant client « {client_id} » existe déjà.")
+        return _retour("console.espace_opco", opco_id=opco.id)
+    return _page("console_editeur.html", opco=opco, editeur=editeur, secret=secret)
+
+
+# --- dossiers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageDossiers:
+    dossiers: list[Dossier]
+    total: int
+    page: int
+    pages: int
+
+
+def _page_dossiers(opco: Opco, etat: str, siren: str, page: int) -> PageDossiers:
+    query = select(Dossier).where(Dossier.opco_id == opco.id)
+    if etat:
+        query = query.where(Dossier.etat == etat)
+    if siren:
+        query = query.where(Dossier.cfa_siren == siren)
+    session = context.session()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    dossiers = session.scalars(
+        query.order_by(Dossier.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return PageDossiers(list(dossiers), total, page, pages)
+
+
+@console.get("/opco/<opco_id>/dossiers")
+def dossiers(opco_id: str):
+    opco = _opco(opco_id)
+    args = flask.request.args
+    etat, siren = args.get("etat", "").strip(), args.get("cfa", "").strip()
+    resultat = _page_dossiers(opco, etat, siren, _entier(args.get("page"), 1))
+    return _page(
+        "console_dossiers.html", opco=opco, resultat=resultat, etat=etat, cfa=siren, etats=ETATS
+    )
+
+
+@dataclass(frozen=True)
+class Document:
+    libelle: str
+    numero: str
+    nom: str
+    taille: int
+    recu_le: datetime
+
+
+def _factures_du_dossier(dossier: Dossier) -> list[Facture]:
+    ids = select(LigneFacture.facture_id).where(LigneFacture.dossier_id == dossier.id)
+    return list(
+        context.session().scalars(select(Facture).where(Facture.id.in_(ids)).order_by(Facture.id))
+    )
+
+
+def _documents(dossier: Dossier, factures_dossier: list[Facture]) -> list[Document]:
+    session = context.session()
+    pieces: list[tuple[str, int]] = [("Convention", c.fichier_id) for c in dossier.conventions]
+    pieces += [
+        (f"Document ({type_fichier})", fichier_id)
+        for type_fichier, fichier_id in session.execute(
+            select(DocumentLie.type_fichier, DocumentLie.fichier_id).where(
+                DocumentLie.opco_id == dossier.opco_id,
+                DocumentLie.type_objet == "DOSSIER_APPRENTISSAGE",
+                DocumentLie.id_objet == dossier.numero_interne,
+            )
+        )
+    ]
+    pieces += [
+        (f"Certificat de réalisation ({type_certificat})", fichier_id)
+        for type_certificat, fichier_id in session.execute(
+            select(Certificat.type_certificat, Certificat.fichier_id).where(
+                Certificat.dossier_id == dossier.id
+            )
+        )
+    ]
+    pieces += [(f"Facture {f.numero}", f.fichier_id) for f in factures_dossier]
+    fichiers = {
+        f.id: f
+        for f in session.scalars(select(Fichier).where(Fichier.id.in_([i for _, i in pieces])))
+    }
+    return [
+        Document(libelle, f.numero, f.nom, f.taille, f.recu_le)
+        for libelle, fichier_id in pieces
+        if (f := fichiers.get(fichier_id)) is not None
+    ]
+
+
+def _actions_possibles(dossier: Dossier) -> list[tuple[str, str]]:
+    cibles = {prochain_etat(dossier.etat, ev).value for ev in evenements_possibles(dossier.etat)}
+    return [(cible, libelle) for cible, libelle in ACTIONS.items() if cible in cibles]
+
+
+def _affichable(value: object) -> object:
+    """Cerfa dates (ISO) shown the French way; everything else as received."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return _date_fr(value)
+    return value
+
+
+def _resume(cerfa: dict[str, Any]) -> dict[str, list[tuple[str, object]]]:
+    return {
+        section: [(label, _affichable(_chemin(cerfa, path))) for label, path in champs]
+        for section, champs in RESUME_CERFA.items()
+    }
+
+
+@console.get("/opco/<opco_id>/dossiers/<numero>")
+def dossier(opco_id: str, numero: str):
+    opco = _opco(opco_id)
+    d = pilotage.trouver(context.session(), opco.id, numero)
+    factures_dossier = _factures_du_dossier(d)
+    return _page(
+        "console_dossier.html",
+        opco=opco,
+        dossier=d,
+        resume=_resume(d.cerfa),
+        factures=factures_dossier,
+        documents=_documents(d, factures_dossier),
+        actions=_actions_possibles(d),
+        instruire=d.etat in (Etat.TRANSMIS, Etat.EN_COURS_INSTRUCTION),
+        aujourdhui=context.sandbox().clock.today(),
+        en_cours=factures.EN_COURS,
+    )
+
+
+@console.post("/opco/<opco_id>/dossiers/<numero>/instruction")
+def instruire(opco_id: str, numero: str):
+    opco, session = _opco(opco_id), context.session()
+    d = pilotage.trouver(session, opco.id, numero)
+    try:
+        pilotage.instruire_maintenant(session, context.sandbox(), d)
+        session.commit()
+        _flash("succes", f"Instruction effectuée : le dossier est à l'état {_etat_fr(d.etat)}.")
+    except NormError as exc:
+        session.rollback()
+        _flash("erreur", _erreurs(exc))
+    return _retour("console.dossier", opco_id=opco.id, numero=numero)
+
+
+@console.post("/opco/<opco_id>/dossiers/<numero>/transition")
+def forcer(opco_id: str, numero: str):
+    opco, session = _opco(opco_id), context.session()
+    d = pilotage.trouver(session, opco.id, numero)
+    cible, motif = _form("etat"), _form("motif") or None
+    try:
+        date_rupture = date.fromisoformat(_form("date_rupture")) if _form("date_rupture") else None
+    except ValueError:
+        _flash("erreur", "La date de rupture n'est pas une date valide (AAAA-MM-JJ).")
+        return _retour("console.dossier", opco_id=opco.id, numero=numero)
+    try:
+        pilotage.forcer(session, context.sandbox(), d, cible, motif, date_rupture)
+        session.commit()
+        _flash("succes", f"Le dossier est passé à l'état {_etat_fr(d.etat)}.")
+    except NormError as exc:
+        session.rollback()
+        _flash("erreur", _erreurs(exc))
+    return _retour("console.dossier", opco_id=opco.id, numero=numero)
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+def _apres_facture(opco: Opco):
+    numero = _form("dossier")
+    if numero:
+        return _retour("console.dossier", opco_id=opco.id, numero=numero)
+    return _retour("console.dossiers", opco_id=opco.id)
+
+
+@console.post("/opco/<opco_id>/factures/<numero>/reglement")
+def regler_facture(opco_id: str, numero: str):
+    opco, session, sandbox = _opco(opco_id), context.session(), context.sandbox()
+    facture = factures.trouver(session, opco.id, numero)
+    try:
+        factures.regler(session, sandbox, facture, sandbox.clock.now(), acteur="pilotage")
+        session.commit()
+        _flash(
+            "succes", f"Facture {facture.numero} réglée (virement {facture.reference_virement})."
+        )
+    except NormError as exc:
+        session.rollback()
+        _flash("erreur", _erreurs(exc))
+    return _apres_facture(opco)
+
+
+@console.post("/opco/<opco_id>/factures/<numero>/rejet")
+def rejeter_facture(opco_id: str, numero: str):
+    opco, session, sandbox = _opco(opco_id), context.session(), context.sandbox()
+    facture = factures.trouver(session, opco.id, numero)
+    motif = _form("motif")
+    if not motif:
+        _flash("erreur", "Indiquez le motif du rejet : il est communiqué au CFA.")
+        return _apres_facture(opco)
+    try:
+        factures.rejeter(session, facture, sandbox.clock.now(), motif)
+        session.commit()
+        _flash("succes", f"Facture {facture.numero} rejetée.")
+    except NormError as exc:
+        session.rollback()
+        _flash("erreur", _erreurs(exc))
+    return _apres_facture(opco)
+
+
+# --- journal and conformance -----------------------------------------------------------------
+
+
+def _filtre_statut(query, statut: str):  # type: ignore[no-untyped-def]
+    """ "404" exactly, or a class such as "4xx"; anything else is ignored."""
+    if statut.isdigit():
+        return query.where(EntreeJournal.statut == int(statut))
+    if len(statut) == 3 and statut[0].isdigit() and statut[1:].lower() == "xx":
+        low = int(statut[0]) * 100
+        return query.where(EntreeJournal.statut >= low, EntreeJournal.statut < low + 100)
+    return query
+
+
+@console.get("/journal")
+def journal():
+    args = flask.request.args
+    opco, statut, cfa = (args.get(k, "").strip() for k in ("opco", "statut", "cfa"))
+    query = select(EntreeJournal)
+    if opco:
+        query = query.where(EntreeJournal.opco_id == opco)
+    if cfa:
+        query = query.where(EntreeJournal.cfa_siren == cfa)
+    query = _filtre_statut(query, statut)
+    entrees = (
+        context.session()
+        .scalars(query.order_by(EntreeJournal.id.desc()).limit(JOURNAL_LIMIT))
+        .all()
+    )
+    return _page(
+        "console_journal.html",
+        entrees=entrees,
+        opco=opco,
+        statut=statut,
+        cfa=cfa,
+        opcos=list(context.sandbox().opcos),
+        limite=JOURNAL_LIMIT,
+    )
+
+
+@console.get("/journal/<int:entree_id>")
+def entree_journal(entree_id: int):
+    entree = context.session().get(EntreeJournal, entree_id)
+    if entree is None:
+        flask.abort(404)
+    return _page("console_entree.html", entree=entree)
+
+
+def _rapport_conformite() -> str | None:
+    """The report's self-contained HTML page, or None while the module is not installed."""
+    try:
+        from opco_server.services import conformite
+    except ModuleNotFoundError as exc:
+        if exc.name != "opco_server.services.conformite":
+            raise
+        return None
+    entrees = context.session().scalars(select(EntreeJournal).order_by(EntreeJournal.id)).all()
+    return conformite.rapport_html(conformite.rapport(entrees))
+
+
+@console.get("/conformite")
+def conformite_page():
+    disponible = importlib.util.find_spec("opco_server.services.conformite") is not None
+    return _page("console_conformite.html", disponible=disponible)
+
+
+@console.get("/conformite/rapport")
+def conformite_rapport():
+    """The printable report, framed by /conformite (a full HTML document of its own)."""
+    rapport = _rapport_conformite()
+    if rapport is None:
+        return _page("console_conformite.html", disponible=False)
+    # The report escapes the journal data it shows; no script runs in it.
+    headers = {"Cache-Control": "no-store", "Content-Security-Policy": "script-src 'none'"}
+    return rapport, 200, headers
+
+
+# --- login (only when settings.admin_token is set) ------------------------------------------
+
+
+def _suite_sure(suite: str | None) -> str:
+    """Only back into the console: never an open redirect."""
+    if suite and suite.startswith("/console/") and not suite.startswith("//"):
+        return suite
+    return flask.url_for("console.accueil")
+
+
+@console.route("/connexion", methods=["GET", "POST"])
+def connexion():
+    token = _admin_token()
+    suite = _suite_sure(flask.request.values.get("suite"))
+    if token is None:
+        return flask.redirect(suite, 303)
+    if flask.request.method == "GET":
+        return _page("console_connexion.html", suite=suite, erreur=None)
+    saisi = flask.request.form.get("jeton", "")
+    if not hmac.compare_digest(saisi.encode(), token.encode()):
+        return _page("console_connexion.html", 401, suite=suite, erreur="Jeton incorrect.")
+    response = flask.redirect(suite, 303)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        _login_serializer(token).dumps("admin"),
+        max_age=LOGIN_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        path="/",
+        secure=flask.request.is_secure,
+    )
+    return response
+
+
+@console.post("/deconnexion")
+def deconnexion():
+    response = flask.redirect(flask.url_for("console.connexion"), 303)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response

@@ -1,0 +1,414 @@
+"""Conformance report of an editor's client, computed from the request journal.
+
+Pure functions: they read any sequence of objects shaped like ``EntreeJournal`` (id, opco_id,
+operation, statut, codes, client_id, editeur, logiciel, version, cfa_siren, requete, reponse,
+retry_after, horodatage_reel, empreinte), so tests can feed plain dataclasses.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # typing only: the functions accept any look-alike object
+    from opco_server.models.journal import EntreeJournal  # noqa: F401
+
+# Every operationId of spec/openapi.yaml, in spec order (checked against the spec by a test).
+OPERATIONS_NORME: list[str] = [
+    "authentification.obtenir_jeton",
+    "systeme.consulter_statut",
+    "systeme.consulter_cle_cfa",
+    "dossiers.transmettre_dossier_v1",
+    "dossiers.consulter_dossier_v1",
+    "dossiers.transmettre_dossier_v2",
+    "dossiers.consulter_dossier_v2",
+    "dossiers.lister_etats_v1",
+    "dossiers.lister_etats_v2",
+    "dossiers.lister_dossiers_v1",
+    "dossiers.notifier_rupture_employeur",
+    "conventions.deposer_convention",
+    "factures.deposer_facture",
+    "factures.lister_etats_factures",
+    "certificats.deposer_certificat",
+    "documents.deposer_document",
+]
+
+JETON = "authentification.obtenir_jeton"
+TRANSMISSIONS = {"dossiers.transmettre_dossier_v1", "dossiers.transmettre_dossier_v2"}
+# Paginated listings and the key of their result list in the response body.
+LISTES_PAGINEES = {
+    "dossiers.lister_etats_v2": "EtatDossierResult",
+    "factures.lister_etats_factures": "factures",
+}
+CODES_JETON = {"AUTH_TOKEN_EXPIRED", "AUTH_TOKEN_INVALID"}
+
+CONFORME, NON_CONFORME, NON_OBSERVE = "conforme", "non conforme", "non observé"
+
+
+def operations_norme(spec_path: str | Path) -> list[str]:
+    """The operationIds of an OpenAPI file, in document order."""
+    import yaml  # local import: only the spec check needs it
+
+    spec = yaml.safe_load(Path(spec_path).read_text("utf-8"))
+    return [
+        op["operationId"]
+        for item in spec.get("paths", {}).values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    ]
+
+
+# ---------------------------------------------------------------- grouping
+
+
+def _client_id(e: Any) -> str | None:
+    """The client_id of an entry; a token request carries it in its form body."""
+    if e.client_id or e.operation != JETON:
+        return e.client_id
+    corps = (e.requete or {}).get("corps")
+    valeur = corps.get("client_id") if isinstance(corps, dict) else None
+    return valeur if isinstance(valeur, str) and valeur else None
+
+
+def _grouper(entrees: Iterable[Any]) -> dict[tuple, list[Any]]:
+    """Group by (opco, client_id or editeur, logiciel, version), each group ordered by id.
+
+    An entry without client_id (e.g. a 401 on an unknown token) takes the client_id seen on the
+    other entries with the same opco/editeur/logiciel/version when it is unique. A token request
+    carries no identification headers: it joins every group of its client in that OPCO.
+    """
+    entrees = sorted(entrees, key=lambda e: e.id)
+    clients: dict[tuple, set[str]] = defaultdict(set)
+    for e in entrees:
+        if _client_id(e):
+            clients[(e.opco_id, e.editeur, e.logiciel, e.version)].add(_client_id(e))
+
+    def client(e: Any) -> str | None:
+        if _client_id(e):
+            return _client_id(e)
+        connus = clients.get((e.opco_id, e.editeur, e.logiciel, e.version), set())
+        return next(iter(connus)) if len(connus) == 1 else e.editeur
+
+    groupes: dict[tuple, list[Any]] = defaultdict(list)
+    jetons = []
+    for e in entrees:
+        if e.operation == JETON and e.logiciel is None and e.version is None:
+            jetons.append(e)
+        else:
+            groupes[(e.opco_id, client(e), e.logiciel, e.version)].append(e)
+    for e in jetons:
+        cibles = [k for k in groupes if k[0] == e.opco_id and k[1] == client(e)]
+        for k in cibles or [(e.opco_id, client(e), None, None)]:
+            groupes[k].append(e)
+    return {k: sorted(v, key=lambda e: e.id) for k, v in groupes.items()}
+
+
+# ---------------------------------------------------------------- behaviours
+
+
+def _comportement(critere: str, *cas: tuple[Any, str, str]) -> dict[str, str]:
+    """The first case whose count is truthy gives the statut and detail."""
+    statut, detail = next((s, d) for n, s, d in cas if n)
+    return {"critere": critere, "statut": statut, "detail": detail}
+
+
+def _renouvelle_jeton(es: Sequence[Any]) -> dict[str, str]:
+    critere = "Renouvelle son jeton après un 401"
+    ok = ko = vus = 0
+    for i, e in enumerate(es):
+        if e.statut != 401 or e.operation == JETON or not CODES_JETON & set(e.codes or ()):
+            continue
+        vus += 1
+        suite = es[i + 1 : i + 3]
+        if (
+            len(suite) == 2
+            and suite[0].operation == JETON
+            and suite[0].statut == 200
+            and suite[1].operation == e.operation
+            and suite[1].statut != 401
+        ):
+            ok += 1
+            continue
+        for f in es[i + 1 :]:
+            if f.operation == JETON:
+                break
+            if f.operation == e.operation and f.statut == 401:
+                ko += 1
+                break
+    return _comportement(
+        critere,
+        (ko, NON_CONFORME, f"{ko} 401 suivi(s) d'un nouvel appel sans nouveau jeton."),
+        (ok, CONFORME, f"{ok} 401 suivi(s) d'un nouveau jeton et d'une reprise."),
+        (vus, NON_OBSERVE, f"{vus} 401 vu(s), sans reprise observée."),
+        (True, NON_OBSERVE, "Aucun jeton expiré ou invalide rencontré."),
+    )
+
+
+def _respecte_retry_after(es: Sequence[Any]) -> dict[str, str]:
+    critere = "Respecte Retry-After"
+    ok = ko = 0
+    for e, suivante in pairwise(es):
+        if e.statut != 429 or e.retry_after is None:
+            continue
+        attente = (suivante.horodatage_reel - e.horodatage_reel).total_seconds()
+        if attente >= e.retry_after:
+            ok += 1
+        else:
+            ko += 1
+    return _comportement(
+        critere,
+        (ko, NON_CONFORME, f"{ko} requête(s) renvoyée(s) avant le délai Retry-After."),
+        (ok, CONFORME, f"{ok} délai(s) Retry-After respecté(s)."),
+        (True, NON_OBSERVE, "Aucune réponse 429 suivie d'une requête."),
+    )
+
+
+def _page(e: Any) -> int:
+    corps = (e.reponse or {}).get("corps")
+    if isinstance(corps, dict) and isinstance(corps.get("page"), int):
+        return corps["page"]
+    query = {k.lower(): v for k, v in ((e.requete or {}).get("query") or {}).items()}
+    valeur = query.get("numeropage", 1)
+    valeur = valeur[0] if isinstance(valeur, list) and valeur else valeur
+    try:
+        return int(valeur)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _pagination(es: Sequence[Any]) -> dict[str, str]:
+    critere = "S'arrête à la fin de la pagination"
+    fautes: list[str] = []
+    fins = 0
+    for operation, cle in LISTES_PAGINEES.items():
+        series: dict[Any, list[Any]] = defaultdict(list)  # one series per CFA
+        for e in es:
+            if e.operation == operation and e.statut == 200:
+                series[e.cfa_siren].append(e)
+        for serie in series.values():
+            precedente_vide: int | None = None  # page number of the previous empty page
+            taille = total = None
+            for e in serie:
+                corps = (e.reponse or {}).get("corps")
+                corps = corps if isinstance(corps, dict) else {}
+                items = corps.get(cle) or []
+                page = _page(e)
+                if page == 1 and items:
+                    taille, total = len(items), corps.get("total")
+                if precedente_vide is not None and not items and page > precedente_vide:
+                    fautes.append(
+                        f"{operation} : page {page} demandée après la page vide {precedente_vide}"
+                    )
+                elif taille and isinstance(total, int) and page > math.ceil(total / taille) + 1:
+                    fautes.append(f"{operation} : page {page} au-delà de la dernière")
+                precedente_vide = page if not items else None
+                vus = (page - 1) * (taille or len(items)) + len(items)
+                if not items or (isinstance(corps.get("total"), int) and vus >= corps["total"]):
+                    fins += 1
+    return _comportement(
+        critere,
+        (fautes, NON_CONFORME, " ; ".join(fautes)),
+        (fins, CONFORME, f"{fins} fin(s) de pagination respectée(s)."),
+        (True, NON_OBSERVE, "Aucune liste paginée parcourue jusqu'au bout."),
+    )
+
+
+def _pas_de_doublon(es: Sequence[Any]) -> dict[str, str]:
+    critere = "Ne renvoie pas un doublon"
+    refuses: set[str] = set()
+    renvois = 0
+    for e in es:
+        if e.operation not in TRANSMISSIONS or not e.empreinte:
+            continue
+        if e.empreinte in refuses:
+            renvois += 1
+        if "DOSSIER_DUPLICATE" in (e.codes or ()):
+            refuses.add(e.empreinte)
+    return _comportement(
+        critere,
+        (renvois, NON_CONFORME, f"{renvois} dossier(s) refusé(s) comme doublon renvoyé(s)."),
+        (refuses, CONFORME, f"{len(refuses)} doublon(s) refusé(s), non renvoyé(s)."),
+        (True, NON_OBSERVE, "Aucun doublon refusé."),
+    )
+
+
+def _entetes(es: Sequence[Any]) -> dict[str, str]:
+    critere = "Envoie les en-têtes d'identification"
+    n = sum(1 for e in es if e.statut == 400 and "HEADER_MISSING" in (e.codes or ()))
+    return _comportement(
+        critere,
+        (n, NON_CONFORME, f"{n} requête(s) refusée(s) pour en-tête manquant."),
+        (True, CONFORME, "Aucun en-tête d'identification manquant."),
+    )
+
+
+COMPORTEMENTS = (_renouvelle_jeton, _respecte_retry_after, _pagination, _pas_de_doublon, _entetes)
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _iso(valeur: Any) -> str | None:
+    return valeur.isoformat() if valeur is not None else None
+
+
+def _rapport_groupe(cle: tuple, es: Sequence[Any]) -> dict[str, Any]:
+    opco, _, logiciel, version = cle
+    par_operation: dict[str, list[Any]] = defaultdict(list)
+    for e in es:
+        if e.operation:
+            par_operation[e.operation].append(e)
+    ordre = OPERATIONS_NORME + sorted(set(par_operation) - set(OPERATIONS_NORME))
+    operations = [
+        {
+            "operation": op,
+            "appels": len(par_operation[op]),
+            "succes": sum(1 for e in par_operation[op] if 200 <= e.statut < 300),
+            "echecs": sum(1 for e in par_operation[op] if not 200 <= e.statut < 300),
+            "codes": dict(Counter(c for e in par_operation[op] for c in e.codes or ())),
+        }
+        for op in ordre
+        if op in par_operation
+    ]
+    jamais = [op for op in OPERATIONS_NORME if op not in par_operation]
+    comportements = [f(es) for f in COMPORTEMENTS]
+    if any(c["statut"] == NON_CONFORME for c in comportements):
+        verdict = "à corriger"
+    else:
+        verdict = "incomplet" if jamais else "conforme"
+    clients = [_client_id(e) for e in es if _client_id(e)]
+    editeurs = Counter(e.editeur for e in es if e.editeur)
+    horodatages = [e.horodatage_reel for e in es if e.horodatage_reel is not None]
+    return {
+        "opco": opco,
+        "clientId": clients[0] if clients else None,
+        "editeur": editeurs.most_common(1)[0][0] if editeurs else None,
+        "logiciel": logiciel,
+        "version": version,
+        "periode": {
+            "debut": _iso(min(horodatages, default=None)),
+            "fin": _iso(max(horodatages, default=None)),
+        },
+        "requetes": len(es),
+        "operations": operations,
+        "jamaisEssayees": jamais,
+        "erreurs": dict(Counter(c for e in es for c in e.codes or ())),
+        "comportements": comportements,
+        "verdict": verdict,
+    }
+
+
+def rapport(entrees: Sequence[Any]) -> list[dict[str, Any]]:
+    """One JSON-ready conformance report per (opco, client, logiciel, version)."""
+    groupes = _grouper(entrees)
+    cles = sorted(groupes, key=lambda k: tuple("" if v is None else str(v) for v in k))
+    return [_rapport_groupe(k, groupes[k]) for k in cles]
+
+
+# ---------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;margin:2em;line-height:1.4}
+h1{font-size:1.6em;border-bottom:2px solid #000091;padding-bottom:.3em}
+h2{font-size:1.25em;color:#000091;margin-top:0}h3{font-size:1.05em;margin:1.2em 0 .4em}
+section{border:1px solid #ccc;border-radius:4px;padding:1em 1.2em;margin:1.5em 0}
+table{border-collapse:collapse;width:100%;font-size:.9em}
+th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#eef}td.n{text-align:right}
+.conforme{color:#18753c;font-weight:bold}.non-conforme{color:#ce0500;font-weight:bold}
+.non-observe{color:#666;font-style:italic}
+.verdict{display:inline-block;padding:.2em .6em;border-radius:3px;color:#fff;font-weight:bold}
+.v-conforme{background:#18753c}.v-corriger{background:#ce0500}.v-incomplet{background:#b34000}
+@page{size:A4;margin:15mm}
+@media print{body{margin:0;font-size:10pt}section{break-inside:avoid-page;border:none;padding:0}
+h2{break-after:avoid}tr{break-inside:avoid}.verdict{border:1px solid #000;color:#000;background:none}
+th{background:none}}
+"""
+
+_CLASSES_STATUT = {CONFORME: "conforme", NON_CONFORME: "non-conforme", NON_OBSERVE: "non-observe"}
+_CLASSES_VERDICT = {
+    "conforme": "v-conforme",
+    "à corriger": "v-corriger",
+    "incomplet": "v-incomplet",
+}
+
+
+def _e(valeur: Any) -> str:
+    return html.escape("—" if valeur is None else str(valeur))
+
+
+def _table(entetes: Sequence[str], lignes: Iterable[Sequence[str]], vide: str) -> str:
+    lignes = list(lignes)
+    if not lignes:
+        return f"<p>{_e(vide)}</p>"
+    tete = "".join(f"<th>{_e(t)}</th>" for t in entetes)
+    corps = "".join("<tr>" + "".join(lignes_) + "</tr>" for lignes_ in lignes)
+    return f"<table><thead><tr>{tete}</tr></thead><tbody>{corps}</tbody></table>"
+
+
+def _codes(codes: dict[str, int]) -> str:
+    return ", ".join(f"{c} ({n})" for c, n in sorted(codes.items()))
+
+
+def _section(r: dict[str, Any]) -> str:
+    titre = f"{r['opco']} — {r['editeur'] or r['clientId']} — {r['logiciel']} {r['version']}"
+    periode = r["periode"]
+    operations = _table(
+        ["Opération", "Appels", "Succès", "Échecs", "Codes"],
+        (
+            [f"<td>{_e(o['operation'])}</td>"]
+            + [f'<td class="n">{_e(o[k])}</td>' for k in ("appels", "succes", "echecs")]
+            + [f"<td>{_e(_codes(o['codes']))}</td>"]
+            for o in r["operations"]
+        ),
+        "Aucune opération appelée.",
+    )
+    jamais = (
+        "<ul>" + "".join(f"<li>{_e(op)}</li>" for op in r["jamaisEssayees"]) + "</ul>"
+        if r["jamaisEssayees"]
+        else "<p>Toutes les opérations de la norme ont été essayées.</p>"
+    )
+    erreurs = _table(
+        ["Code", "Occurrences"],
+        (
+            [f"<td>{_e(c)}</td>", f'<td class="n">{_e(n)}</td>']
+            for c, n in sorted(r["erreurs"].items())
+        ),
+        "Aucun code d'erreur.",
+    )
+    comportements = _table(
+        ["Critère", "Statut", "Détail"],
+        (
+            [
+                f"<td>{_e(c['critere'])}</td>",
+                f'<td class="{_CLASSES_STATUT.get(c["statut"], "")}">{_e(c["statut"])}</td>',
+                f"<td>{_e(c['detail'])}</td>",
+            ]
+            for c in r["comportements"]
+        ),
+        "Aucun comportement évalué.",
+    )
+    return (
+        f"<section><h2>{_e(titre)}</h2>"
+        f"<p>Client : {_e(r['clientId'])} · Éditeur : {_e(r['editeur'])} · Logiciel : {_e(r['logiciel'])}"
+        f" · Version : {_e(r['version'])}<br>Période : du {_e(periode['debut'])} au {_e(periode['fin'])}"
+        f" · {_e(r['requetes'])} requête(s)</p>"
+        f'<p>Verdict : <span class="verdict {_CLASSES_VERDICT.get(r["verdict"], "")}">{_e(r["verdict"])}</span></p>'
+        f"<h3>Opérations appelées</h3>{operations}<h3>Opérations jamais essayées</h3>{jamais}"
+        f"<h3>Codes d'erreur reçus</h3>{erreurs}<h3>Comportements</h3>{comportements}</section>"
+    )
+
+
+def rapport_html(rapports: list[dict[str, Any]]) -> str:
+    """A self-contained, printable French HTML page of the reports."""
+    titre = "Rapport de conformité — OPCO Sandbox"
+    sections = "".join(_section(r) for r in rapports) or "<p>Aucune requête journalisée.</p>"
+    return (
+        f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{_e(titre)}</title>'
+        f"<style>{_CSS}</style></head><body><h1>{_e(titre)}</h1>{sections}</body></html>"
+    )

@@ -1,0 +1,147 @@
+"""Journal storage: record (bounded: oldest entries dropped), query with filters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from opco_server.models import CleCfa, EntreeJournal, Jeton
+from opco_server.services.identites import digest
+
+if TYPE_CHECKING:
+    from opco_server.sandbox import Sandbox
+
+ELAGAGE_TOUS_LES = 50
+
+
+def _identites(session: Session, entetes: dict[str, str]) -> tuple[str | None, str | None]:
+    client_id = siren = None
+    _, _, token = entetes.get("authorization", "").partition(" ")
+    if token:
+        jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token.strip())))
+        client_id = jeton.editeur.client_id if jeton else None
+    cle = entetes.get("x-api-key")
+    if cle:
+        siren = session.scalar(select(CleCfa.siren).where(CleCfa.cle_hash == digest(cle)))
+    return client_id, siren
+
+
+def enregistrer(
+    sandbox: Sandbox,
+    *,
+    opco_id: str,
+    methode: str,
+    chemin: str,
+    operation: str | None,
+    statut: int,
+    duree_ms: float,
+    horodatage_reel: datetime,
+    entetes: dict[str, str],
+    entetes_bruts: dict[str, str],
+    query: dict[str, str],
+    corps: Any,
+    corps_brut: bytes,
+    reponse_entetes: dict[str, str],
+    reponse_corps: Any,
+) -> None:
+    from opco_server.journal import empreinte, masquer
+
+    codes = []
+    if isinstance(reponse_corps, dict):
+        codes = [e.get("code") for e in reponse_corps.get("errors", []) if isinstance(e, dict)]
+    retry = reponse_entetes.get("retry-after")
+    with sandbox.session() as session:
+        client_id, siren = _identites(session, entetes_bruts)
+        entree = EntreeJournal(
+            horodatage=sandbox.clock.now(),
+            horodatage_reel=horodatage_reel,
+            opco_id=opco_id,
+            methode=methode,
+            chemin=chemin[:500],
+            operation=operation,
+            statut=statut,
+            duree_ms=duree_ms,
+            client_id=client_id,
+            editeur=entetes.get("editeur"),
+            logiciel=entetes.get("logiciel"),
+            version=entetes.get("version"),
+            cfa_siren=siren,
+            codes=[c for c in codes if c],
+            requete={"entetes": entetes, "query": masquer(query), "corps": corps},
+            reponse={
+                "entetes": {
+                    k: v
+                    for k, v in reponse_entetes.items()
+                    if k in {"content-type", "retry-after", "www-authenticate"}
+                },
+                "corps": reponse_corps,
+            },
+            retry_after=int(retry) if retry and retry.isdigit() else None,
+            empreinte=empreinte(corps_brut) if operation and "transmettre" in operation else None,
+        )
+        session.add(entree)
+        session.flush()
+        if entree.id % ELAGAGE_TOUS_LES == 0:
+            session.execute(
+                delete(EntreeJournal).where(
+                    EntreeJournal.id <= entree.id - sandbox.settings.journal_max
+                )
+            )
+        session.commit()
+
+
+def lister(
+    session: Session,
+    *,
+    opco: str | None = None,
+    statut: int | None = None,
+    cfa: str | None = None,
+    client: str | None = None,
+    operation: str | None = None,
+    code: str | None = None,
+    limite: int = 100,
+    avant: int | None = None,
+) -> list[EntreeJournal]:
+    query = select(EntreeJournal).order_by(EntreeJournal.id.desc()).limit(limite)
+    filters = {
+        EntreeJournal.opco_id: opco,
+        EntreeJournal.statut: statut,
+        EntreeJournal.cfa_siren: cfa,
+        EntreeJournal.client_id: client,
+        EntreeJournal.operation: operation,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if avant is not None:
+        query = query.where(EntreeJournal.id < avant)
+    rows = list(session.scalars(query))
+    return [r for r in rows if code is None or code in (r.codes or [])]
+
+
+def taille(session: Session) -> int:
+    return session.scalar(select(func.count(EntreeJournal.id))) or 0
+
+
+def en_json(e: EntreeJournal) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "horodatage": e.horodatage.isoformat(timespec="seconds"),
+        "opco": e.opco_id,
+        "methode": e.methode,
+        "chemin": e.chemin,
+        "operation": e.operation,
+        "statut": e.statut,
+        "dureeMs": e.duree_ms,
+        "clientId": e.client_id,
+        "editeur": e.editeur,
+        "logiciel": e.logiciel,
+        "version": e.version,
+        "cfaSiren": e.cfa_siren,
+        "codes": e.codes or [],
+        "requete": e.requete,
+        "reponse": e.reponse,
+    }

@@ -1,0 +1,56 @@
+"""Back to the demo data: the whole sandbox, or one OPCO (its data only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete
+
+from opco_server.models import (
+    CleCfa,
+    CompteurCfa,
+    DocumentLie,
+    Dossier,
+    EntreeJournal,
+    Facture,
+    Fichier,
+    Jeton,
+    Panne,
+    SequenceOpco,
+)
+from opco_server.reset import reset
+from opco_server.seed import demo_key, load_demo
+from opco_server.services import identites
+
+if TYPE_CHECKING:
+    from opco_server.sandbox import Sandbox
+
+# Deleted in this order (children first); the database cascades the rest.
+PAR_OPCO = (
+    Facture,
+    Dossier,
+    DocumentLie,
+    Fichier,
+    EntreeJournal,
+    Panne,
+    Jeton,
+    SequenceOpco,
+    CompteurCfa,
+    CleCfa,
+)
+
+
+def reinitialiser(sandbox: Sandbox) -> None:
+    reset(sandbox)
+
+
+def reinitialiser_opco(sandbox: Sandbox, opco_id: str) -> None:
+    opco = sandbox.opcos[opco_id]
+    with sandbox.session() as session:
+        for model in PAR_OPCO:
+            session.execute(delete(model).where(model.opco_id == opco_id))
+        for cfa in load_demo(sandbox)["cfas"]:
+            identites.generer_cle(
+                session, sandbox.clock, opco, cfa["siren"], cle=demo_key(opco_id, cfa["siren"])
+            )
+        session.commit()

@@ -1,0 +1,311 @@
+"""The sandbox around the norm: journal, conformance report, reset, scenarios, faults,
+OPCO dialects and the strict profile, editors and keys through the control API."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.api.test_cycle_de_vie import detail
+
+
+def _codes(response) -> set[str]:
+    return {e["code"] for e in response.json().get("errors", [])}
+
+
+@pytest.fixture
+def profil_strict(client):
+    client.put("/_sandbox/profil", json={"profil": "norme-stricte"})
+    yield
+    client.put("/_sandbox/profil", json={"profil": "dialectes"})
+
+
+def test_journal_records_every_norm_call_with_secrets_masked(cfa, client, contrat, identities):
+    del contrat["cerfa"]["apprenti"]["nom"]  # a 400, to see its codes
+    cfa.transmettre(contrat)
+    cfa.get("/v1/status")
+    body = client.get("/_sandbox/journal", params={"opco": "akto"}).json()
+    entrees = body["entrees"]
+    status, post = entrees[0], entrees[1]
+    assert status["operation"] == "systeme.consulter_statut" and status["statut"] == 200
+    assert (status["editeur"], status["logiciel"], status["version"]) == (
+        "Editeur de test",
+        "GestionCFA",
+        "4.2.0",
+    )
+    assert status["cfaSiren"] == "912345675" and status["clientId"] == "demo-editeur"
+    assert post["statut"] == 400 and "REQ_FIELD_MISSING" in post["codes"]
+    token = next(e for e in entrees if e["operation"] == "authentification.obtenir_jeton")
+    dump = json.dumps(body)
+    for secret in (
+        identities["editeur"]["client_secret"],
+        cfa.cfa["cles"]["akto"],
+        cfa.headers()["Authorization"].split()[1],
+        "206057505612329",
+    ):
+        assert secret not in dump
+    assert token["requete"]["corps"]["client_secret"] == "***"
+    assert body["capacite"] == 10_000
+
+
+def test_journal_filters(cfa, client):
+    cfa.get("/v1/status")
+    cfa.get("/v1/dossiers", params={"numeroInterne": "nope"})
+    assert [
+        e["statut"]
+        for e in client.get("/_sandbox/journal", params={"statut": 404}).json()["entrees"]
+    ] == [404]
+    assert client.get("/_sandbox/journal", params={"opco": "atlas"}).json()["entrees"] == []
+    found = client.get("/_sandbox/journal", params={"code": "DOSSIER_NOT_FOUND"}).json()
+    assert len(found["entrees"]) == 1
+
+
+def test_journal_is_bounded(cfa, client, sandbox):
+    from opco_server.services.journal import ELAGAGE_TOUS_LES
+
+    original = sandbox.settings
+    sandbox.settings = original.with_(journal_max=20)
+    try:
+        for _ in range(120):
+            cfa.get("/v1/status")
+        taille = client.get("/_sandbox/journal").json()["taille"]
+    finally:
+        sandbox.settings = original
+    assert taille <= 20 + ELAGAGE_TOUS_LES
+
+
+def test_conformance_report_from_the_journal(cfa, client, contrat):
+    cfa.transmettre(contrat)
+    cfa.transmettre(contrat)  # resending a duplicate is noted
+    cfa.get("/v2/dossiers/etats", params={"numeroPage": 1})
+    cfa.get("/v2/dossiers/etats", params={"numeroPage": 2})
+    rapports = client.get("/_sandbox/conformite", params={"opco": "akto"}).json()
+    assert len(rapports) == 1
+    rapport = rapports[0]
+    assert (rapport["opco"], rapport["logiciel"], rapport["version"]) == (
+        "akto",
+        "GestionCFA",
+        "4.2.0",
+    )
+    operations = {o["operation"] for o in rapport["operations"]}
+    assert {"dossiers.transmettre_dossier_v1", "dossiers.lister_etats_v2"} <= operations
+    assert "factures.deposer_facture" in rapport["jamaisEssayees"]
+    assert rapport["erreurs"] == {"DOSSIER_DUPLICATE": 1}
+    html = client.get("/_sandbox/conformite", params={"format": "html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "Rapport de conformité" in html.text
+
+
+def test_reset_returns_to_the_demo_data_quickly(cfa, client, contrat):
+    cfa.transmettre(contrat)
+    response = client.post("/_sandbox/reinitialiser")
+    assert response.status_code == 200
+    assert response.json()["dureeMs"] < 1000
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    assert fresh.get("/v1/dossiers/etats").json() == []
+
+
+def test_reset_of_one_opco_keeps_the_others(make_cfa, client, contrat):
+    akto, atlas = make_cfa("akto"), make_cfa("atlas")
+    akto.transmettre(contrat)
+    atlas.transmettre(contrat)
+    assert client.post("/_sandbox/reinitialiser", json={"opco": "akto"}).status_code == 200
+    assert type(akto)(akto.client, akto.identities).get("/v1/dossiers/etats").json() == []
+    assert len(atlas.get("/v1/dossiers/etats").json()) == 1
+    assert client.post("/_sandbox/reinitialiser", json={"opco": "nope"}).status_code == 404
+
+
+def test_scenario_gives_a_cfa_with_a_dossier_in_every_state(cfa, client):
+    assert {s["nom"] for s in client.get("/_sandbox/scenarios").json()} >= {"cfa-tous-etats"}
+    response = client.post("/_sandbox/scenarios/cfa-tous-etats")
+    assert response.status_code == 200, response.text
+    etats = {ref: d["etat"] for ref, d in response.json()["dossiers"].items()}
+    assert etats == {
+        "transmis": "TRANSMIS",
+        "instruction": "EN_COURS_INSTRUCTION",
+        "engage": "ENGAGE",
+        "refuse": "REFUSE",
+        "annule": "ANNULE",
+        "rupture": "RUPTURE",
+        "solde": "SOLDE",
+    }
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    assert {e["etat"] for e in fresh.get("/v1/dossiers/etats").json()} == set(etats.values())
+    assert client.post("/_sandbox/scenarios/inconnu").status_code == 404
+
+
+def test_fault_latency(cfa, client):
+    client.put("/_sandbox/opcos/akto/pannes", json={"latenceMs": 300})
+    started = time.perf_counter()
+    assert cfa.get("/v1/status").status_code == 200
+    assert time.perf_counter() - started >= 0.3
+
+
+def test_fault_error_rate(cfa, client):
+    headers = cfa.headers()
+    client.put("/_sandbox/opcos/akto/pannes", json={"tauxErreur": 1.0})
+    response = cfa.get("/v1/status", headers=headers)
+    assert response.status_code == 500
+    assert _codes(response) == {"INTERNAL_ERROR"}
+    client.delete("/_sandbox/opcos/akto/pannes")
+    assert cfa.get("/v1/status", headers=headers).status_code == 200
+
+
+def test_fault_rate_limit_with_retry_after(cfa, client):
+    headers = cfa.headers()
+    client.put("/_sandbox/opcos/akto/pannes", json={"quotaParMinute": 2, "retryAfter": 7})
+    statuses = [cfa.get("/v1/status", headers=headers) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert statuses[2].headers["retry-after"] == "7"
+    assert _codes(statuses[2]) == {"RATE_LIMITED"}
+    assert make_other_opco_unaffected(cfa)
+
+
+def make_other_opco_unaffected(cfa) -> bool:
+    other = type(cfa)(cfa.client, cfa.identities, "atlas")
+    return other.get("/v1/status").status_code == 200
+
+
+def test_fault_maintenance_window_on_the_sandbox_clock(cfa, client):
+    headers = cfa.headers()
+    client.put(
+        "/_sandbox/opcos/akto/pannes",
+        json={
+            "maintenanceDebut": "2026-11-23T10:00:00+00:00",
+            "maintenanceFin": "2026-11-23T12:00:00+00:00",
+        },
+    )
+    assert cfa.get("/v1/status", headers=headers).status_code == 200  # 09:00
+    client.put("/_sandbox/horloge", json={"instant": "2026-11-23T11:00:00+00:00"})
+    response = cfa.get("/v1/status", headers=headers)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "3600"
+    assert _codes(response) == {"SERVICE_MAINTENANCE"}
+    client.put("/_sandbox/horloge", json={"instant": "2026-11-23T12:00:00+00:00"})
+    assert cfa.get("/v1/status").status_code == 200  # the token expired meanwhile: renewed
+
+
+def test_atlas_error_body_has_a_top_level_description(make_cfa):
+    atlas = make_cfa("atlas")
+    response = atlas.get("/v1/dossiers", params={"numeroInterne": "nope"})
+    assert response.status_code == 404
+    body = response.json()
+    assert body["description"] == body["errors"][0]["description"]
+
+
+def test_opcoep_answers_400_with_a_comment_for_an_unknown_dossier(make_cfa, client):
+    ep = make_cfa("opcoep")
+    response = ep.get("/v1/dossiers", params={"numeroInterne": "nope"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"comment"}
+    client.put("/_sandbox/profil", json={"profil": "norme-stricte"})
+    strict = ep.get("/v1/dossiers", params={"numeroInterne": "nope"})
+    client.put("/_sandbox/profil", json={"profil": "dialectes"})
+    assert strict.status_code == 404 and "errors" in strict.json()
+
+
+def test_operation_not_offered_by_an_opco(make_cfa, profil_strict, client):
+    sante = make_cfa("sante")
+    client.put("/_sandbox/profil", json={"profil": "dialectes"})
+    response = sante.get("/v2/dossiers/etats")
+    assert response.status_code == 404
+    assert _codes(response) == {"OPERATION_NOT_AVAILABLE"}
+    client.put("/_sandbox/profil", json={"profil": "norme-stricte"})
+    assert sante.get("/v2/dossiers/etats").status_code == 200
+
+
+def test_sor_identity_server_refuses_unknown_scopes(client, identities):
+    editeur = identities["editeur"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": editeur["client_id"],
+        "client_secret": editeur["client_secret"],
+    }
+    ok = client.post("/akto/connect/token", data={**form, "scope": "api.read api.write"})
+    assert ok.status_code == 200 and ok.json()["scope"] == "api.read api.write"
+    bad = client.post("/akto/connect/token", data={**form, "scope": "admin"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_scope"
+    ep = client.post("/opcoep/connect/token", data={**form, "scope": "api.read"})
+    assert ep.status_code == 400
+
+
+def test_afdas_requires_a_dpop_proof_and_refuses_replays(client, identities):
+    from tests.conftest import dpop_proof
+
+    editeur = identities["editeur"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": editeur["client_id"],
+        "client_secret": editeur["client_secret"],
+    }
+    missing = client.post("/afdas/connect/token", data=form)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_dpop_proof"
+    assert missing.json()["errors"][0]["code"] == "DPOP_MISSING"
+    proof = dpop_proof("http://testserver/afdas/connect/token")
+    assert (
+        client.post("/afdas/connect/token", data=form, headers={"DPoP": proof}).status_code == 200
+    )
+    replay = client.post("/afdas/connect/token", data=form, headers={"DPoP": proof})
+    assert replay.json()["errors"][0]["code"] == "DPOP_REPLAY"
+    wrong = dpop_proof("http://testserver/akto/connect/token")
+    assert (
+        client.post("/afdas/connect/token", data=form, headers={"DPoP": wrong}).json()["errors"][0][
+            "code"
+        ]
+        == "DPOP_HTU"
+    )
+
+
+def test_editors_through_the_control_api(client):
+    created = client.post("/_sandbox/editeurs", json={"nom": "Éditeur X", "clientId": "editeur-x"})
+    assert created.status_code == 200
+    creds = {
+        "grant_type": "client_credentials",
+        "client_id": "editeur-x",
+        "client_secret": created.json()["clientSecret"],
+    }
+    token = client.post("/akto/connect/token", data=creds)
+    assert token.status_code == 200
+    assert (
+        client.post("/_sandbox/editeurs", json={"nom": "X", "clientId": "editeur-x"}).status_code
+        == 400
+    )
+    assert client.delete("/_sandbox/editeurs/editeur-x").status_code == 200
+    assert client.post("/akto/connect/token", data=creds).status_code == 401
+
+
+def test_keys_through_the_control_api(cfa, client):
+    siren = cfa.cfa["siren"]
+    created = client.post("/_sandbox/opcos/akto/cles", json={"siren": siren, "jours": 30})
+    assert created.status_code == 200
+    cfa.cfa["cles"]["akto"] = created.json()["cle"]
+    assert cfa.get("/v1/status").status_code == 200
+    client.post(f"/_sandbox/opcos/akto/cles/{siren}/expirer")
+    assert _codes(cfa.get("/v1/status")) == {"AUTH_KEY_EXPIRED"}
+    client.delete(f"/_sandbox/opcos/akto/cles/{siren}")
+    assert _codes(cfa.get("/v1/status")) == {"AUTH_KEY_INVALID"}
+    assert client.delete("/_sandbox/opcos/akto/cles/000000000").status_code == 404
+
+
+def test_admin_token_protects_the_control_api(base_settings):
+    from opco_server import create_app
+
+    app = create_app(base_settings.with_(admin_token="s3cret"))
+    with app.test_client() as client:
+        assert client.get("/_sandbox/horloge").status_code == 401
+        assert (
+            client.get("/_sandbox/horloge", headers={"X-Admin-Token": "s3cret"}).status_code == 200
+        )
+        assert (
+            client.get("/_sandbox/horloge", headers={"Authorization": "Bearer s3cret"}).status_code
+            == 200
+        )
+        assert client.get("/akto/openapi.json").status_code == 200  # the norm stays open
+    app.app.extensions["opco.sandbox"].engine.dispose()
+
+
+def test_detail_survives(cfa, client, contrat):
+    numero = cfa.transmettre(contrat).json()["numeroInterne"]
+    assert detail(cfa, numero)["cerfa"]["etat"] == "TRANSMIS"

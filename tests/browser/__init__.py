@@ -1,0 +1,1 @@
+"""Browser tests: the console in a real headless Chromium (Playwright)."""
