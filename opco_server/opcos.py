@@ -18,6 +18,7 @@ class Dialecte:
     non_proposees: frozenset[str] = frozenset()
     scopes: tuple[str, ...] | None = None  # None: any scope accepted
     dpop: bool = False
+    forme_cle: str = "opaque"  # opaque | jwt (OPCO EP)
 
     @classmethod
     def depuis(cls, data: dict | None) -> Dialecte:
@@ -32,6 +33,7 @@ class Dialecte:
             non_proposees=frozenset(flat),
             scopes=tuple(scopes) if scopes is not None else None,
             dpop=bool(data.get("dpop", False)),
+            forme_cle=data.get("forme_cle", "opaque"),
         )
 
 

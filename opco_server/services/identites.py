@@ -159,9 +159,14 @@ def generer_cle(
     """Generate the CFA's key at this OPCO; it replaces any previous key of that SIREN."""
     if not siren.isdigit() or len(siren) != 9:
         raise BadRequest.one("ID_SIREN_FORMAT", "Le SIREN doit comporter 9 chiffres.", "siren")
-    cle = cle or secrets.token_hex(20)
     now = clock.now()
     fin = (now + timedelta(days=jours if jours is not None else opco.duree_cle_jours)).date()
+    if cle is None:
+        cle = (
+            _cle_jwt(session, siren, now, fin)
+            if opco.dialecte.forme_cle == "jwt"
+            else secrets.token_hex(20)
+        )
     existing = session.scalar(
         select(CleCfa).where(CleCfa.opco_id == opco.id, CleCfa.siren == siren)
     )
@@ -175,6 +180,30 @@ def generer_cle(
         existing.date_fin_validite, existing.revoquee_le = fin, None
     session.flush()
     return existing, cle
+
+
+# OPCO EP's keys are Keycloak-issued JWTs (realm interopco-cfa, client portailaa) whose
+# preferred_username is the CFA's SIRET (norm.md §1.2). The sandbox only compares their
+# hash, like any key; the signature uses this public demo secret.
+SECRET_JWT_DEMO = "opco-sandbox-keycloak-demo-signing-secret"
+
+
+def _cle_jwt(session: Session, siren: str, now: datetime, fin: date) -> str:
+    import jwt
+
+    cfa = session.scalar(select(CfaEnregistre).where(CfaEnregistre.siren == siren))
+    siret = cfa.etablissements[0].siret if cfa and cfa.etablissements else f"{siren}00000"
+    expire = datetime(fin.year, fin.month, fin.day, 23, 59, 59, tzinfo=UTC)
+    claims = {
+        "iss": "https://sandbox.opco.local/realms/interopco-cfa",
+        "azp": "portailaa",
+        "typ": "Bearer",
+        "preferred_username": siret,
+        "jti": secrets.token_hex(8),
+        "iat": int(now.timestamp()),
+        "exp": int(expire.timestamp()),
+    }
+    return jwt.encode(claims, SECRET_JWT_DEMO, algorithm="HS256")
 
 
 def _find_key(session: Session, opco_id: str, key: str) -> CleCfa | None:

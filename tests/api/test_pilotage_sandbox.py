@@ -309,3 +309,20 @@ def test_admin_token_protects_the_control_api(base_settings):
 def test_detail_survives(cfa, client, contrat):
     numero = cfa.transmettre(contrat).json()["numeroInterne"]
     assert detail(cfa, numero)["cerfa"]["etat"] == "TRANSMIS"
+
+
+def test_opcoep_keys_are_jwts_whose_subject_is_the_cfa_siret(make_cfa, client):
+    import jwt
+
+    response = client.post("/_sandbox/opcos/opcoep/cles", json={"siren": "912345675"})
+    assert response.status_code == 200, response.text
+    created = response.json()
+    claims = jwt.decode(created["cle"], options={"verify_signature": False})
+    assert claims["preferred_username"] == "91234567500017"
+    assert claims["azp"] == "portailaa"
+    assert created["dateFinValidite"] == "2027-11-23"  # 365 days
+    ep = make_cfa("opcoep")
+    ep.cfa["cles"]["opcoep"] = created["cle"]
+    assert ep.get("/v1/status").status_code == 200
+    opaque = client.post("/_sandbox/opcos/akto/cles", json={"siren": "912345675"}).json()["cle"]
+    assert len(opaque) == 40 and "." not in opaque
