@@ -49,3 +49,8 @@ def normaliser_nom(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(plain.upper().replace("-", " ").split())
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    """An ISO 8601 date-time (`Z` accepted); ValueError when it is not one."""
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from opco_server import context
+from opco_server.api._responses import instant as _instant
 from opco_server.api._responses import ok
-from opco_server.errors import BadRequest
 from opco_server.services import horloge, simulateur
-
-
-def _instant(value: str | None, champ: str = "instant") -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest.one(
-            "FORMAT_INVALID", f"« {champ} » n'est pas une date-heure ISO 8601.", champ
-        ) from exc
 
 
 def consulter():

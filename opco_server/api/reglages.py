@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from opco_server import context
+from opco_server.api._responses import instant as _instant
 from opco_server.api._responses import ok
 from opco_server.errors import BadRequest, NotFound
 from opco_server.models import CleCfa, Editeur, EntreeJournal
@@ -127,17 +128,6 @@ def supprimer_pannes(opco: str):
     pannes.supprimer(session, opco_id)
     session.commit()
     return ok(pannes.en_json(opco_id, None))
-
-
-def _instant(value: str | None, champ: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadRequest.one(
-            "FORMAT_INVALID", f"« {champ} » n'est pas une date-heure ISO 8601.", champ
-        ) from exc
 
 
 def creer_editeur(body: dict):

@@ -40,3 +40,21 @@ def total_cfa(session: Session, opco_id: str, siren: str) -> int:
         )
     )
     return value or 0
+
+
+def page_par_rang(session: Session, model, opco_id: str, siren: str, page: int, size: int) -> list:  # type: ignore[no-untyped-def]
+    """Rows of rank [(page-1)*size+1, page*size] of one CFA at one OPCO: an index range scan,
+    as fast for 100,000 rows as for 10 (ranks are contiguous per CFA)."""
+    first = (page - 1) * size + 1
+    return list(
+        session.scalars(
+            select(model)
+            .where(
+                model.opco_id == opco_id,
+                model.cfa_siren == siren,
+                model.rang >= first,
+                model.rang < first + size,
+            )
+            .order_by(model.rang)
+        )
+    )

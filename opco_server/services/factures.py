@@ -391,18 +391,9 @@ class PageFactures:
 
 
 def page_etats(session: Session, opco: Opco, siren: str, page: int) -> PageFactures:
-    size = opco.taille_page_etats
-    first = (page - 1) * size + 1
-    factures = session.scalars(
-        select(Facture)
-        .where(
-            Facture.opco_id == opco.id,
-            Facture.cfa_siren == siren,
-            Facture.rang >= first,
-            Facture.rang < first + size,
-        )
-        .order_by(Facture.rang)
-    ).all()
+    factures = compteurs.page_par_rang(
+        session, Facture, opco.id, siren, page, opco.taille_page_etats
+    )
     total = (
         session.scalar(
             select(SequenceOpco.valeur).where(
@@ -411,4 +402,4 @@ def page_etats(session: Session, opco: Opco, siren: str, page: int) -> PageFactu
         )
         or 0
     )
-    return PageFactures(total, page, list(factures))
+    return PageFactures(total, page, factures)
