@@ -86,8 +86,11 @@ class JournalMiddleware:
         self.sandbox = sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        first = scope.get("path", "").lstrip("/").split("/", 1)[0].lower()
-        if scope["type"] != "http" or first not in self.sandbox.opcos:
+        first, _, rest = scope.get("path", "").lstrip("/").partition("/")
+        first = first.lower()
+        # The norm's calls only: not the Swagger UI nor the spec document it loads.
+        documentation = rest.lower().startswith("ui") or rest.lower() == "openapi.json"
+        if scope["type"] != "http" or first not in self.sandbox.opcos or documentation:
             await self.app(scope, receive, send)
             return
         started, wall = time.perf_counter(), datetime.now(UTC)

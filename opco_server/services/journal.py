@@ -55,6 +55,12 @@ def enregistrer(
     retry = reponse_entetes.get("retry-after")
     with sandbox.session() as session:
         client_id, siren = _identites(session, entetes_bruts)
+        if (
+            client_id is None
+            and isinstance(corps, dict)
+            and operation == "authentification.obtenir_jeton"
+        ):
+            client_id = corps.get("client_id")  # a token request names its client
         entree = EntreeJournal(
             horodatage=sandbox.clock.now(),
             horodatage_reel=horodatage_reel,

@@ -326,3 +326,13 @@ def test_opcoep_keys_are_jwts_whose_subject_is_the_cfa_siret(make_cfa, client):
     assert ep.get("/v1/status").status_code == 200
     opaque = client.post("/_sandbox/opcos/akto/cles", json={"siren": "912345675"}).json()["cle"]
     assert len(opaque) == 40 and "." not in opaque
+
+
+def test_journal_ignores_the_swagger_ui_and_names_the_token_client(cfa, client):
+    client.get("/akto/openapi.json")
+    client.get("/akto/ui/")
+    cfa.get("/v1/status")
+    entrees = client.get("/_sandbox/journal").json()["entrees"]
+    assert all("openapi.json" not in e["chemin"] and "/ui" not in e["chemin"] for e in entrees)
+    token = next(e for e in entrees if e["operation"] == "authentification.obtenir_jeton")
+    assert token["clientId"] == "demo-editeur"
