@@ -289,6 +289,8 @@ def _instant_saisi(value: str) -> datetime | None:
     if not value:
         return None
     instant = datetime.fromisoformat(value)
+    if not 2000 <= instant.year <= 2100:
+        raise ValueError("instant hors de la plage 2000-2100")
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
@@ -336,8 +338,8 @@ def _rattraper() -> int:
 @console.post("/horloge/avancer")
 def horloge_avancer():
     jours, heures = _entier(_form("jours"), 0), _entier(_form("heures"), 0)
-    if jours < 0 or heures < 0 or (jours, heures) == (0, 0):
-        _flash("erreur", "Indiquez un nombre de jours ou d'heures positif.")
+    if not (0 <= jours <= 3650 and 0 <= heures <= 87600) or (jours, heures) == (0, 0):
+        _flash("erreur", "Indiquez un nombre de jours (3 650 au plus) ou d'heures positif.")
         return _retour("console.accueil")
     context.sandbox().clock.advance(timedelta(days=jours, hours=heures))
     n = _rattraper()
@@ -659,7 +661,7 @@ def rejeter_facture(opco_id: str, numero: str):
 
 def _filtre_statut(query, statut: str):  # type: ignore[no-untyped-def]
     """ "404" exactly, or a class such as "4xx"; anything else is ignored."""
-    if statut.isdigit():
+    if statut.isascii() and statut.isdigit() and len(statut) == 3:
         return query.where(EntreeJournal.statut == int(statut))
     if len(statut) == 3 and statut[0].isdigit() and statut[1:].lower() == "xx":
         low = int(statut[0]) * 100

@@ -71,8 +71,9 @@ def _corps(raw: bytes, content_type: str) -> Any:
     if "json" in content_type:
         try:
             return masquer(json.loads(raw))
-        except (ValueError, UnicodeDecodeError):
-            return {"brut": raw[:2000].decode("utf-8", "replace")}
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # Never keep an unparsed body: it could hold a NIR, an IBAN or a secret in clear.
+            return {"octets": len(raw), "json": "illisible"}
     if "x-www-form-urlencoded" in content_type:
         return masquer(dict(parse_qsl(raw.decode("utf-8", "replace"))))
     if "multipart" in content_type:

@@ -24,7 +24,7 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from opco_server.errors import BadRequest, ErrorItem
-from opco_server.wire import field_path, parse_date
+from opco_server.wire import JsonRefuse, charger_json, field_path, parse_date
 
 _TYPES_FR = {
     "string": "une chaîne de caractères",
@@ -133,11 +133,10 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
                 return None
             raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
+            return charger_json(text)
+        except JsonRefuse as exc:
             raise BadRequest.one(
-                "JSON_INVALID",
-                f"Le corps n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno}).",
+                "JSON_INVALID", f"Le corps n'est pas un JSON valide : {exc}."
             ) from exc
 
     def _validate(self, body: t.Any) -> None:
@@ -193,10 +192,10 @@ def _decode_part(key: str, values: list, schema: dict) -> t.Any:
     if schema.get("type") not in ("object", "array") or not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError as exc:
+        return charger_json(value)
+    except JsonRefuse as exc:
         raise BadRequest.one(
-            "JSON_INVALID", f"La partie « {key} » n'est pas un JSON valide : {exc.msg}.", key
+            "JSON_INVALID", f"La partie « {key} » n'est pas un JSON valide : {exc}.", key
         ) from exc
 
 
@@ -233,6 +232,12 @@ class NormParameterValidator(ParameterValidator):
                 return [ErrorItem("HEADER_MISSING", f"L'en-tête « {name} » est obligatoire.", name)]
             return [
                 ErrorItem("REQ_FIELD_MISSING", f"Le paramètre « {name} » est obligatoire.", name)
+            ]
+        if isinstance(value, str) and "\x00" in value:
+            return [
+                ErrorItem(
+                    "FORMAT_INVALID", f"Le paramètre « {name} » contient un caractère nul.", name
+                )
             ]
         schema = param.get("schema", param)
         errors = NormValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(

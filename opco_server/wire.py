@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -23,6 +24,8 @@ def parse_date(value: object) -> date | None:
     if not match:
         return None
     try:
+        if match[4]:  # a date-time: its time and offset must be real too (no T25:61)
+            datetime.fromisoformat(value)
         return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return None
@@ -54,3 +57,45 @@ def normaliser_nom(value: str) -> str:
 def parse_instant(value: str | None) -> datetime | None:
     """An ISO 8601 date-time (`Z` accepted); ValueError when it is not one."""
     return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class JsonRefuse(ValueError):
+    """A body that is JSON only to a lenient parser (NaN, lone surrogates, NUL, absurd depth)."""
+
+
+def _refuser_constante(nom: str) -> object:
+    raise JsonRefuse(f"valeur non numérique « {nom} » interdite")
+
+
+def charger_json(texte: str) -> object:
+    """Strict JSON: no NaN/Infinity, no lone surrogate, no NUL, bounded depth and integers;
+    every refusal is a JsonRefuse (a 400 for the caller), never a server error."""
+    try:
+        valeur = json.loads(texte, parse_constant=_refuser_constante)
+    except JsonRefuse:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JsonRefuse(f"{exc.msg} (ligne {exc.lineno}, colonne {exc.colno})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise JsonRefuse("nombre ou imbrication hors limites") from exc
+    _verifier(valeur, 0)
+    return valeur
+
+
+def _verifier(valeur: object, profondeur: int) -> None:
+    if profondeur > 64:
+        raise JsonRefuse("imbrication trop profonde (64 niveaux au plus)")
+    if isinstance(valeur, str):
+        if "\x00" in valeur:
+            raise JsonRefuse("caractère nul interdit dans une chaîne")
+        try:
+            valeur.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JsonRefuse("chaîne avec un caractère Unicode invalide") from exc
+    elif isinstance(valeur, dict):
+        for cle, item in valeur.items():
+            _verifier(cle, profondeur + 1)
+            _verifier(item, profondeur + 1)
+    elif isinstance(valeur, list):
+        for item in valeur:
+            _verifier(item, profondeur + 1)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from opco_server import context
 from opco_server.api._responses import instant as _instant
 from opco_server.api._responses import ok
+from opco_server.errors import BadRequest
 from opco_server.services import horloge, simulateur
 
 
@@ -39,6 +40,8 @@ def avancer(body: dict):
         days=body.get("jours", 0), hours=body.get("heures", 0), minutes=body.get("minutes", 0)
     )
     sandbox = context.sandbox()
+    if (sandbox.clock.now() + delta).year > 2100:
+        raise BadRequest.one("FORMAT_INVALID", "L'horloge ne peut pas dépasser l'an 2100.", "jours")
     sandbox.clock.advance(delta)
     transitions = _rattraper()
     return ok(

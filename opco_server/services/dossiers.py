@@ -77,7 +77,13 @@ def transmettre(
     bloquants = controles.bloquants(violations)
     existant = _existant(session, opco, cle_doublon(cerfa))
     date_rupture = parse_date(cerfa["contrat"].get("dateRupture"))
-    if existant is not None and date_rupture and not bloquants and existant.etat == "ENGAGE":
+    if (
+        existant is not None
+        and date_rupture
+        and not bloquants
+        and existant.etat == "ENGAGE"
+        and existant.cfa_siren == emetteur.siren  # never act on another CFA's dossier
+    ):
         # A rupture notified by re-sending the engaged contract with contrat.dateRupture.
         return ruptures.rompre(
             session, sandbox, existant, date_rupture, None, "client", "cerfa.contrat.dateRupture"

@@ -170,12 +170,16 @@ def lire(
     lignes = []
     for i, raw in enumerate(data.get("lignes") or []):
         numero = str(raw.get("numeroDossier") or "").strip() or None
+        # Locked until commit (PostgreSQL): two invoices for the same échéance are checked
+        # one after the other, never both against the same "restant".
         dossier = numero and session.scalar(
-            select(Dossier).where(
+            select(Dossier)
+            .where(
                 Dossier.opco_id == opco.id,
                 Dossier.cfa_siren == siren,
                 Dossier.numero_externe == numero,
             )
+            .with_for_update()
         )
         if dossier:
             resolus[i] = dossier

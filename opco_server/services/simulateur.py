@@ -8,6 +8,7 @@ workers never apply an action twice.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from rules.cycle_de_vie import Etat, Evenement
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
+logger = logging.getLogger("opco_server.simulateur")
 INSTRUIRE, DECIDER, REFUS_IMPLICITE = "instruire", "decider", "refus_implicite"
 MAX_ACTIONS = 10_000
 
@@ -72,7 +74,8 @@ def _planifier(dossier: Dossier, action: str | None, at: datetime | None) -> Non
 
 def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Transition]:
     """Run every action due up to `jusqu_a` (dossiers and invoice payments), in order of due
-    time; the caller commits."""
+    time. Each action is its own unit of work (committed here): one that fails is rolled
+    back and parked with a comment, it never blocks the others or the next requests."""
     done: list[Transition] = []
     for _ in range(MAX_ACTIONS):
         dossier = session.scalar(
@@ -88,15 +91,53 @@ def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Trans
             dossier is None
             or _aware(facture.reglement_prevu_le) < _aware(dossier.prochaine_action_le)
         ):
-            done += _payer(session, sandbox, facture)
-            continue
-        action, at = dossier.prochaine_action, _aware(dossier.prochaine_action_le)
-        if not _claim(session, dossier):
-            continue
-        before = len(dossier.evenements)
-        executer(session, sandbox, dossier, action, at)
-        done += [_transition(dossier, e) for e in dossier.evenements[before:]]
+            cible, ident = Facture, facture.id
+            etape = lambda f=facture: _payer(session, sandbox, f)  # noqa: E731
+        else:
+            cible, ident = Dossier, dossier.id
+            etape = lambda d=dossier: _action(session, sandbox, d)  # noqa: E731
+        try:
+            done += etape()
+            session.commit()
+        except Exception:
+            logger.exception("simulated back-office action failed (%s %s)", cible.__name__, ident)
+            session.rollback()
+            _parquer(session, cible, ident)
+            session.commit()
     return done
+
+
+def _action(session: Session, sandbox: Sandbox, dossier: Dossier) -> list[Transition]:
+    action, at = dossier.prochaine_action, _aware(dossier.prochaine_action_le)
+    if not _claim(session, dossier):
+        return []
+    before = len(dossier.evenements)
+    executer(session, sandbox, dossier, action, at)
+    return [_transition(dossier, e) for e in dossier.evenements[before:]]
+
+
+def _parquer(session: Session, cible: type, ident: int) -> None:
+    """A failed action is not retried forever: it is dropped, with a comment saying so."""
+    if cible is Facture:
+        session.execute(
+            update(Facture)
+            .where(Facture.id == ident)
+            .values(
+                reglement_prevu_le=None,
+                commentaire="Traitement impossible (erreur interne de la sandbox) : voir les journaux.",
+            )
+        )
+    else:
+        session.execute(
+            update(Dossier)
+            .where(Dossier.id == ident)
+            .values(
+                prochaine_action=None,
+                prochaine_action_le=None,
+                commentaire_etat="Instruction impossible (erreur interne de la sandbox) : "
+                "voir les journaux.",
+            )
+        )
 
 
 def _payer(session: Session, sandbox: Sandbox, facture: Facture) -> list[Transition]:
