@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -56,6 +57,16 @@ class DossierActif:
 
 
 @dataclass(frozen=True)
+class ContratPrecedent:
+    """The contract a new one follows or amends (numeroContratPrecedent), as the OPCO holds it."""
+
+    numero_deca: str
+    type_contrat_app: int | None
+    date_fin: date | None
+    dernier_taux: Decimal | None  # rate of its last pay period (% of the SMIC/SMC)
+
+
+@dataclass(frozen=True)
 class Contexte:
     """Everything a rule may read besides the Cerfa. `aujourdhui` is the sandbox clock."""
 
@@ -65,6 +76,7 @@ class Contexte:
     severites: Mapping[str, Severite] = field(default_factory=dict)
     date_reception: date | None = None
     dossiers_actifs: Sequence[DossierActif] = ()
+    contrat_precedent: ContratPrecedent | None = None
 
 
 Fonction = Callable[[dict, Contexte], Iterator[Constat]]

@@ -157,3 +157,58 @@ def salaire_incoherent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
             yield Constat(
                 "cerfa.contrat.salaireEmbauche", {"salaire": salaire, "attendu": attendu}, severite
             )
+
+
+@regle(
+    "REM_AVENANT_33_DECREASE",
+    severite=Severite.BLOQUANT,
+    moment=Moment.INSTRUCTION,
+    resume="Avenant de prolongation (33) : le premier taux baisse par rapport au contrat prolongé.",
+    base="C. trav. D6222-26 s. ; rules.md 1.5, 5.6",
+    message="{champ} : taux de {taux} % inférieur au dernier taux du contrat prolongé "
+    "({precedent} %, contrat n° {deca}).",
+)
+def avenant_33_en_baisse(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+    """An extension after exam failure (33) starts at least at the amended contract's last rate."""
+    precedent, taux = ctx.contrat_precedent, taux_premiere_periode(cerfa)
+    if texte(cerfa, "contrat.typeContratApp") != "33" or precedent is None:
+        return
+    if taux is not None and precedent.dernier_taux is not None and taux < precedent.dernier_taux:
+        yield Constat(
+            f"{LIGNES}[0].taux",
+            {"taux": taux, "precedent": precedent.dernier_taux, "deca": precedent.numero_deca},
+        )
+
+
+@regle(
+    "REM_SUCCESSION_DECREASE",
+    severite=Severite.AVERTISSEMENT,
+    moment=Moment.INSTRUCTION,
+    resume="Contrat successif (21/22) : taux inférieur à celui de la dernière année du précédent.",
+    base="C. trav. D6222-31, D6222-32 ; rules.md 1.5, 5.6",
+    message="{champ} : taux de {taux} % inférieur au dernier taux du contrat précédent "
+    "({precedent} %, n° {deca}) alors que l'âge ne donne droit qu'à {minimum} %.",
+)
+def succession_en_baisse(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+    """A successive contract keeps at least the previous contract's last rate, unless the
+    age-based minimum is higher (D6222-31/32)."""
+    precedent, taux = ctx.contrat_precedent, taux_premiere_periode(cerfa)
+    if texte(cerfa, "contrat.typeContratApp") not in ("21", "22") or precedent is None:
+        return
+    debut, naissance = (
+        date_(cerfa, "contrat.dateDebutContrat"),
+        date_(cerfa, "apprenti.dateNaissance"),
+    )
+    if taux is None or precedent.dernier_taux is None or not debut or not naissance:
+        return
+    minimum = ctx.referentiel.taux_minimal(1, tranche_au(naissance, debut)) or 0
+    if taux < precedent.dernier_taux and minimum < precedent.dernier_taux:
+        yield Constat(
+            f"{LIGNES}[0].taux",
+            {
+                "taux": taux,
+                "precedent": precedent.dernier_taux,
+                "deca": precedent.numero_deca,
+                "minimum": minimum,
+            },
+        )

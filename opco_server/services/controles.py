@@ -18,7 +18,14 @@ import rules
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
 from rules.referentiel import Referentiel
-from rules.registry import Contexte, DossierActif, Moment, Severite, Violation
+from rules.registry import (
+    Contexte,
+    ContratPrecedent,
+    DossierActif,
+    Moment,
+    Severite,
+    Violation,
+)
 
 if TYPE_CHECKING:
     from opco_server.opcos import Opco
@@ -35,6 +42,7 @@ def contexte(
     *,
     date_reception: date | None = None,
     dossiers_actifs: Sequence[DossierActif] = (),
+    contrat_precedent: ContratPrecedent | None = None,
 ) -> Contexte:
     """The rules' context: `aujourdhui` is the sandbox clock's date (or the checker's --date)."""
     today = aujourdhui
@@ -45,6 +53,32 @@ def contexte(
         severites={code: Severite(value) for code, value in opco.severites.items()},
         date_reception=date_reception or today,
         dossiers_actifs=tuple(dossiers_actifs),
+        contrat_precedent=contrat_precedent,
+    )
+
+
+def precedent(session: Session, opco_id: str, cerfa: dict) -> ContratPrecedent | None:
+    """The contract named by numeroContratPrecedent (its DECA number), if this OPCO holds it."""
+    from rules.calculs import en_decimal
+    from rules.champs import date_, entier, texte
+
+    numero = texte(cerfa, "contrat.numeroContratPrecedent")
+    dossier = numero and session.scalar(
+        select(Dossier).where(Dossier.opco_id == opco_id, Dossier.numero_deca == numero)
+    )
+    if not dossier:
+        return None
+    periodes = [
+        p
+        for p in dossier.cerfa["contrat"].get("remunerationsAnnuelles") or []
+        if isinstance(p, dict)
+    ]
+    periodes.sort(key=lambda p: str(p.get("dateDebut") or ""))
+    return ContratPrecedent(
+        numero_deca=numero,
+        type_contrat_app=entier(dossier.cerfa, "contrat.typeContratApp"),
+        date_fin=date_(dossier.cerfa, "contrat.dateFinContrat"),
+        dernier_taux=en_decimal(periodes[-1].get("taux")) if periodes else None,
     )
 
 
@@ -141,5 +175,6 @@ def evaluer_instruction(
         aujourdhui or sandbox.clock.today(),
         date_reception=dossier.recu_le.date(),
         dossiers_actifs=dossiers_actifs(session, dossier.opco_id, sauf=dossier.id),
+        contrat_precedent=precedent(session, dossier.opco_id, dossier.cerfa),
     )
     return ResultatInstruction(tuple(rules.evaluer(dossier.cerfa, ctx, Moment.INSTRUCTION)))

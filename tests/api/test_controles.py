@@ -115,3 +115,21 @@ def test_controls_are_stored_with_the_dossier(cfa, contrat, sandbox):
         stored = dossier.controles
     assert [c["code"] for c in stored] == ["WORK_HOURS_MAX"]
     assert json.dumps(stored)
+
+
+def test_avenant_33_with_a_lower_rate_is_refused_at_instruction(cfa, client, contrat, sandbox):
+    from tests.api.test_cycle_de_vie import avancer, convention_de, deposer, detail
+
+    numero = cfa.transmettre(copy.deepcopy(contrat)).json()["numeroInterne"]
+    deposer(cfa, convention_de(contrat, numero))
+    avancer(client, jours=4)
+    deca = detail(cfa, numero)["cerfa"]["numeroDeca"]
+    avenant = copy.deepcopy(contrat)
+    avenant["cerfa"]["contrat"].update(
+        {"typeContratApp": 33, "numeroContratPrecedent": deca, "dateEffetAvenant": "2027-09-01"}
+    )
+    avenant["cerfa"]["contrat"]["remunerationsAnnuelles"][0]["taux"] = 50  # last was 61 %
+    response = cfa.transmettre(avenant)
+    assert response.status_code == 200, response.text
+    resultat = _instruire(sandbox, response.json()["numeroInterne"])
+    assert "REM_AVENANT_33_DECREASE" in {v.code for v in resultat.bloquants}

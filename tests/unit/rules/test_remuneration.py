@@ -58,6 +58,8 @@ def test_codes_and_moments():
         "REM_BRACKET_CHANGE_LATE": Moment.INSTRUCTION,
         "REM_SMC_NOT_APPLIED": Moment.INSTRUCTION,
         "REM_SALARY_INCONSISTENT": Moment.INSTRUCTION,
+        "REM_AVENANT_33_DECREASE": Moment.INSTRUCTION,
+        "REM_SUCCESSION_DECREASE": Moment.INSTRUCTION,
     }
 
 
