@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import overload
 
 
 class Clock:
@@ -12,7 +13,7 @@ class Clock:
 
     def __init__(self, frozen_at: datetime | None = None) -> None:
         self._lock = threading.RLock()
-        self._frozen_at = _aware(frozen_at) if frozen_at else None
+        self._frozen_at = aware(frozen_at) if frozen_at else None
         self._offset = timedelta(0)
         # Called after every change (the sandbox persists the clock for its other workers).
         self.on_change: Callable[[Clock], None] | None = None
@@ -24,7 +25,7 @@ class Clock:
     def restore(self, frozen_at: datetime | None, offset: timedelta) -> None:
         """Load a persisted state without notifying (used when syncing from the database)."""
         with self._lock:
-            self._frozen_at = _aware(frozen_at) if frozen_at else None
+            self._frozen_at = aware(frozen_at) if frozen_at else None
             self._offset = offset
 
     def _changed(self) -> None:
@@ -47,7 +48,7 @@ class Clock:
     def freeze(self, at: datetime | None = None) -> None:
         with self._lock:
             current = self._frozen_at or datetime.now(UTC) + self._offset
-            self._frozen_at = _aware(at) if at else current
+            self._frozen_at = aware(at) if at else current
         self._changed()
 
     def unfreeze(self) -> None:
@@ -59,7 +60,7 @@ class Clock:
 
     def set(self, at: datetime) -> None:
         with self._lock:
-            at = _aware(at)
+            at = aware(at)
             if self._frozen_at is not None:
                 self._frozen_at = at
             else:
@@ -81,5 +82,12 @@ class Clock:
         self._changed()
 
 
-def _aware(value: datetime) -> datetime:
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
+def aware(value: datetime | None) -> datetime | None:
+    """Datetimes read back from SQLite lose their zone: they are UTC."""
+    if value is None:
+        return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ from datetime import UTC
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from opco_server.clock import aware
 from opco_server.context import SCOPE_OPCO
 from opco_server.errors import ErrorItem, NormError, NotFound
 from opco_server.sandbox import Sandbox
@@ -57,7 +58,7 @@ class PannesMiddleware:
         if panne is None:
             return
         now = self.sandbox.clock.now()
-        debut, fin = pannes.aware(panne.maintenance_debut), pannes.aware(panne.maintenance_fin)
+        debut, fin = aware(panne.maintenance_debut), aware(panne.maintenance_fin)
         if debut and fin and debut <= now < fin:
             raise Indisponible(
                 ErrorItem(

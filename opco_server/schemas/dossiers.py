@@ -105,7 +105,6 @@ class DossierDetailSchema(Schema):
 
 
 dossier_cree = DossierCreeSchema()
-etat_dossier = EtatDossierSchema()
 etats_dossiers = EtatDossierSchema(many=True)
 dossier_detail = DossierDetailSchema()
 dossiers_details = DossierDetailSchema(many=True)

@@ -17,8 +17,6 @@ from rules.cycle_de_vie import (
     prochain_etat,
 )
 
-ACTEURS = ("client", "simulateur", "pilotage")
-
 
 class Conflict(NormError):
     status = 409

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
 TRANSMIS = "TRANSMIS"
-# States in which a dossier no longer blocks a new transmission of the same contract.
-ETATS_SANS_DOUBLON = {"REFUSE", "ANNULE"}
 # Keys the OPCO owns: whatever the client sends in them is ignored.
 CHAMPS_OPCO = ("numeroInterne", "numeroExterne", "numeroDeca", "etat", "commentaireEtat")
 

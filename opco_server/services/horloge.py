@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
+from opco_server.clock import Clock, aware
 from opco_server.models import EtatHorloge
 
 ROW = 1
@@ -26,9 +26,7 @@ def synchroniser(session: Session, clock: Clock) -> None:
     row = session.get(EtatHorloge, ROW)
     if row is None:
         return
-    instant = row.instant
-    if instant is not None and instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
+    instant = aware(row.instant)
     clock.restore(instant if row.fige else None, timedelta(seconds=row.decalage_secondes))
 
 

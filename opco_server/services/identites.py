@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
+from opco_server.clock import Clock, aware
 from opco_server.errors import BadRequest, Forbidden, OAuthError, Unauthorized
 from opco_server.models import CfaEnregistre, CleCfa, Editeur, Jeton
 from opco_server.opcos import Opco
@@ -136,7 +136,7 @@ def verifier_jeton(session: Session, clock: Clock, opco_id: str, token: str) -> 
             "AUTH_TOKEN_INVALID",
             "Jeton d'accès inconnu pour cet OPCO : demandez-en un sur /connect/token.",
         )
-    if _aware(jeton.expire_le) <= clock.now():
+    if aware(jeton.expire_le) <= clock.now():
         raise Unauthorized.one(
             "AUTH_TOKEN_EXPIRED", "Jeton d'accès expiré : demandez-en un nouveau."
         )
@@ -244,12 +244,3 @@ def info_cle(session: Session, clock: Clock, opco_id: str, siren: str, key: str)
     if found.date_fin_validite < clock.today():
         return KeyInfo("error", found.date_fin_validite, "Clé expirée.")
     return KeyInfo("success", found.date_fin_validite, None)
-
-
-def etablissements_du_siren(session: Session, siren: str) -> list[str]:
-    cfa = session.scalar(select(CfaEnregistre).where(CfaEnregistre.siren == siren))
-    return [e.siret for e in cfa.etablissements] if cfa else []
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from opco_server.clock import aware
 from opco_server.models import Panne
 
 if TYPE_CHECKING:
@@ -20,12 +21,6 @@ CHAMPS = (
     "maintenance_debut",
     "maintenance_fin",
 )
-
-
-def aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def lire(sandbox: Sandbox, opco_id: str) -> Panne | None:

@@ -44,7 +44,7 @@ def instruire_maintenant(session: Session, sandbox: Sandbox, dossier: Dossier) -
             "etat",
         )
     if dossier.prochaine_action == simulateur.DECIDER:
-        simulateur._planifier(dossier, None, None)
+        simulateur.planifier(dossier, None, None)
         simulateur.decider(session, sandbox, dossier, now, acteur=ACTEUR)
     session.flush()
     return dossier
@@ -65,7 +65,7 @@ def forcer(
     if evenement == Evenement.INSTRUIRE:
         simulateur.instruire(session, sandbox, dossier, now, acteur=ACTEUR)
     elif evenement == Evenement.ENGAGER:
-        simulateur._planifier(dossier, None, None)
+        simulateur.planifier(dossier, None, None)
         engagements.engager(session, sandbox, dossier, now)
         dossier.commentaire_etat = motif
         cycle_de_vie.appliquer(session, dossier, evenement, at=now, acteur=ACTEUR, cause=raison)

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from opco_server.clock import aware
 from opco_server.models import Dossier, Facture
 from opco_server.services import controles, cycle_de_vie, engagements, factures
 from opco_server.wire import normaliser_nom
-from rules.cycle_de_vie import Etat, Evenement
+from rules.cycle_de_vie import Evenement
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -65,10 +66,10 @@ def magie(dossier: Dossier) -> str:
 def planifier_reception(dossier: Dossier, sandbox: Sandbox) -> None:
     """A received dossier is taken into instruction after the OPCO's start delay."""
     opco = sandbox.opcos[dossier.opco_id]
-    _planifier(dossier, INSTRUIRE, dossier.recu_le + opco.delai_debut_instruction)
+    planifier(dossier, INSTRUIRE, dossier.recu_le + opco.delai_debut_instruction)
 
 
-def _planifier(dossier: Dossier, action: str | None, at: datetime | None) -> None:
+def planifier(dossier: Dossier, action: str | None, at: datetime | None) -> None:
     dossier.prochaine_action, dossier.prochaine_action_le = action, at
 
 
@@ -89,7 +90,7 @@ def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Trans
             break
         if facture is not None and (
             dossier is None
-            or _aware(facture.reglement_prevu_le) < _aware(dossier.prochaine_action_le)
+            or aware(facture.reglement_prevu_le) < aware(dossier.prochaine_action_le)
         ):
             cible, ident = Facture, facture.id
             etape = lambda f=facture: _payer(session, sandbox, f)  # noqa: E731
@@ -108,7 +109,7 @@ def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Trans
 
 
 def _action(session: Session, sandbox: Sandbox, dossier: Dossier) -> list[Transition]:
-    action, at = dossier.prochaine_action, _aware(dossier.prochaine_action_le)
+    action, at = dossier.prochaine_action, aware(dossier.prochaine_action_le)
     if not _claim(session, dossier):
         return []
     before = len(dossier.evenements)
@@ -142,7 +143,7 @@ def _parquer(session: Session, cible: type, ident: int) -> None:
 
 def _payer(session: Session, sandbox: Sandbox, facture: Facture) -> list[Transition]:
     """Pay an invoice whose delay is over (claimed first, as dossier actions are)."""
-    at = _aware(facture.reglement_prevu_le)
+    at = aware(facture.reglement_prevu_le)
     claimed = session.execute(
         update(Facture)
         .where(Facture.id == facture.id, Facture.reglement_prevu_le == facture.reglement_prevu_le)
@@ -205,17 +206,17 @@ def attendre_ou_decider(sandbox: Sandbox, dossier: Dossier, at: datetime) -> Non
     opco = sandbox.opcos[dossier.opco_id]
     if magie(dossier) == MAGIE_ATTENTE:
         dossier.commentaire_etat = "Dossier en cours d'instruction."
-        _planifier(dossier, None, None)
+        planifier(dossier, None, None)
     elif dossier.conventions or magie(dossier) == MAGIE_ENGAGE:
         dossier.commentaire_etat = "Dossier complet, décision en cours."
-        _planifier(dossier, DECIDER, at + opco.delai_decision)
+        planifier(dossier, DECIDER, at + opco.delai_decision)
     else:
-        limite = _aware(dossier.recu_le) + opco.delai_refus_implicite
+        limite = aware(dossier.recu_le) + opco.delai_refus_implicite
         dossier.commentaire_etat = (
             "Dossier incomplet : en attente de la convention de formation. Sans elle, refus "
             f"implicite le {limite:%d/%m/%Y} (le silence de l'OPCO vaut refus)."
         )
-        _planifier(dossier, REFUS_IMPLICITE, max(limite, at))
+        planifier(dossier, REFUS_IMPLICITE, max(limite, at))
 
 
 def decider(
@@ -280,15 +281,6 @@ def _transition(dossier: Dossier, event) -> Transition:  # type: ignore[no-untyp
         dossier.numero_interne,
         event.etat_avant,
         event.etat_apres,
-        _aware(event.horodatage),
+        aware(event.horodatage),
         event.cause,
     )
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-__all__ = ["Etat", "Transition", "planifier_reception", "traiter"]
