@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 with warnings.catch_warnings():
     # starlette 1.x asks for httpx2 when connexion imports its test client; harmless here.
@@ -11,6 +14,7 @@ with warnings.catch_warnings():
     import connexion
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import RelativeResolver
+from connexion.spec import OpenAPISpecification
 
 import opco_server.models  # noqa: F401  (connexion imports handlers lazily; tables must exist)
 from opco_server import context, errors
@@ -18,6 +22,7 @@ from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.console import register_console
 from opco_server.journal import JournalMiddleware
+from opco_server.limites import LimiteCorpsMiddleware
 from opco_server.middleware import CONTROL_PREFIX, OpcoPrefixMiddleware
 from opco_server.pannes import PannesMiddleware
 from opco_server.sandbox import Sandbox
@@ -32,30 +37,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     sandbox.prepare_database()
 
     app = connexion.FlaskApp(__name__, specification_dir=str(settings.spec_dir))
-    app.add_api(
-        "openapi.yaml",
-        base_path="",
-        resolver=RelativeResolver("opco_server.api"),
-        pythonic_params=True,
-        strict_validation=True,
-        validate_responses=settings.validate_responses,
-        validator_map=VALIDATOR_MAP,
-        security_map=SECURITY_MAP,
-    )
-    app.add_api(
-        "sandbox.yaml",
-        base_path=CONTROL_PREFIX,
-        resolver=RelativeResolver("opco_server.api"),
-        pythonic_params=True,
-        validator_map=VALIDATOR_MAP,
-        validate_responses=settings.validate_responses,
-    )
+    with _spec_deja_validee():
+        _add_apis(app, sandbox, settings)
     # Outermost: the journal sees every final response, errors included.
     app.add_middleware(
         JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, sandbox=sandbox
     )
     app.add_middleware(
         OpcoPrefixMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
+    )
+    # Inside the prefix (413s in the OPCO's dialect), before anything reads a body.
+    app.add_middleware(
+        LimiteCorpsMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
     )
     app.add_middleware(
         PannesMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
@@ -72,13 +65,55 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+def _add_apis(app: connexion.FlaskApp, sandbox: Sandbox, settings: Settings) -> None:
+    """The norm's API at the root (one prefix per OPCO, stripped by OpcoPrefixMiddleware) and
+    the control API under /_sandbox, from the documents the sandbox already parsed."""
+    app.add_api(
+        copy.deepcopy(sandbox.spec),
+        base_path="",
+        resolver=RelativeResolver("opco_server.api"),
+        pythonic_params=True,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=VALIDATOR_MAP,
+        security_map=SECURITY_MAP,
+    )
+    app.add_api(
+        copy.deepcopy(sandbox.spec_pilotage),
+        base_path=CONTROL_PREFIX,
+        resolver=RelativeResolver("opco_server.api"),
+        pythonic_params=True,
+        validator_map=VALIDATOR_MAP,
+        validate_responses=settings.validate_responses,
+    )
+
+
+@contextmanager
+def _spec_deja_validee() -> Iterator[None]:
+    """Skip connexion's start-up validation of the two specs (~0.1 s of every cold start).
+
+    The specs are files of this repository, validated by tests/contract/test_spec.py with
+    connexion's own validator (the same call) and openapi-spec-validator; at start-up the check
+    can only repeat a verdict CI already gave. Restored as soon as the APIs are added.
+    """
+    OpenAPISpecification._validate_spec = classmethod(lambda cls, spec: None)
+    try:
+        yield
+    finally:
+        del OpenAPISpecification._validate_spec  # back to connexion's own (base class) check
+
+
 def _catch_up() -> None:
     """Before any API call, the back office does what became due on the sandbox clock."""
     from opco_server.services import simulateur
 
     sandbox = context.sandbox()
+    now = sandbox.clock.now()
+    with sandbox.session(lecture=True) as session:
+        if not simulateur.a_faire(session, now):
+            return  # the common case: no write lock taken
     with sandbox.session() as session:
-        simulateur.traiter(session, sandbox, sandbox.clock.now())
+        simulateur.traiter(session, sandbox, now)
         session.commit()
 
 

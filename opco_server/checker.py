@@ -13,10 +13,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from connexion.json_schema import resolve_refs
 
 import rules
+from opco_server import yamlfile
 from opco_server.config import Settings
 from opco_server.errors import ErrorItem
 from opco_server.opcos import OpcoRegistry
@@ -55,7 +55,7 @@ class Verdict:
 
 
 def _schema(settings: Settings) -> dict[str, Any]:
-    spec = yaml.safe_load((settings.spec_dir / "openapi.yaml").read_text("utf-8"))
+    spec = yamlfile.lire(settings.spec_dir / "openapi.yaml")
     return resolve_refs(spec)["components"]["schemas"]["TransmissionDossier"]
 
 

@@ -1,4 +1,5 @@
-"""The `opco-server` command: run the sandbox, print identities, manage editors and keys."""
+"""The `opco-server` command: run the sandbox, print identities, manage editors and keys,
+generate dossiers in bulk."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default=os.environ.get("OPCO_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("OPCO_PORT", "8000")))
     run.add_argument("--workers", type=int, default=1, help="processus (PostgreSQL conseillé)")
+    run.add_argument(
+        "--log-level",
+        default=os.environ.get("OPCO_UVICORN_LOG_LEVEL", "info"),
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="niveau du journal d'accès uvicorn (défaut : info)",
+    )
     run.add_argument("--database", dest="database_run", help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
 
@@ -61,6 +68,20 @@ def _parser() -> argparse.ArgumentParser:
     create_key.add_argument("--siren", required=True, help="SIREN du CFA (9 chiffres)")
     create_key.add_argument("--days", type=int, help="durée de validité en jours (défaut : l'OPCO)")
     create_key.set_defaults(func=_create_key)
+
+    seed = sub.add_parser(
+        "seed", help="générer en masse des dossiers réalistes pour un CFA (tests de charge)"
+    )
+    seed.add_argument("--dossiers", type=int, required=True, help="nombre de dossiers (N ≥ 1)")
+    seed.add_argument("--opco", default="akto", help="OPCO destinataire (défaut : akto)")
+    seed.add_argument("--cfa", help="SIREN du CFA (défaut : le premier CFA de démonstration)")
+    seed.add_argument(
+        "--progress",
+        action="store_true",
+        help="barre de progression même quand la sortie d'erreur n'est pas un terminal",
+    )
+    seed.add_argument("--database", dest="database_run", help=argparse.SUPPRESS)
+    seed.set_defaults(func=_seed)
 
     check = sub.add_parser("check", help="vérifier un Cerfa JSON hors ligne (les deux moments)")
     check.add_argument("fichier", help='fichier JSON : {"cerfa": {...}} ou le Cerfa seul')
@@ -122,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.workers > 1:
         # Migrate and seed once here; the workers then only open the database.
-        _sandbox(args).engine.dispose()
+        _sandbox(args).fermer()
         os.environ["OPCO_DATABASE_URL"] = settings.database_url
         os.environ["OPCO_MIGRATE"] = "0"
         os.environ["OPCO_SEED_DEMO"] = "0"
@@ -132,10 +153,10 @@ def _run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            log_level="info",
+            log_level=args.log_level,
         )
     else:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -204,6 +225,84 @@ def _create_key(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from opco_server.services import generation
+
+    if args.dossiers < 1:
+        print(
+            f"Le nombre de dossiers doit être au moins 1 (reçu : {args.dossiers}).", file=sys.stderr
+        )
+        return 2
+    sandbox = _sandbox(args)
+    barre = _Progression() if args.progress or sys.stderr.isatty() else None
+    try:
+        bilan = generation.generer(sandbox, args.dossiers, args.opco, args.cfa, progression=barre)
+    except generation.ErreurGeneration as exc:
+        if barre:
+            barre.fin()
+        print(str(exc), file=sys.stderr)
+        return exc.code
+    finally:
+        sandbox.fermer()
+    if barre:
+        barre.fin()
+    print(
+        f"{_nombre(bilan.nombre)} dossiers générés chez {bilan.opco} pour le CFA {bilan.siren} "
+        f"(rangs {_nombre(bilan.premier_rang)} à {_nombre(bilan.dernier_rang)}) en "
+        f"{_duree(bilan.duree)} : {_nombre(bilan.nombre / bilan.duree)} dossiers/s, "
+        f"{_nombre(bilan.lignes)} lignes ({_nombre(bilan.lignes / bilan.duree)} lignes/s)."
+    )
+    for etat in generation.ETATS:
+        print(f"  {etat:<22}{_nombre(bilan.par_etat.get(etat, 0)):>12}")
+    return 0
+
+
+def _nombre(valeur: float) -> str:
+    """1 234 567 (French thousands separator)."""
+    return f"{round(valeur):,}".replace(",", "\u202f")
+
+
+def _duree(secondes: float) -> str:
+    if secondes < 60:
+        return f"{secondes:.1f} s".replace(".", ",")
+    minutes, secondes = divmod(round(secondes), 60)
+    if minutes < 60:
+        return f"{minutes} min {secondes:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+class _Progression:
+    """A progress bar on stderr: count, percentage, dossiers per second, time left."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._horloge = time.perf_counter
+        self._debut = self._dernier = self._horloge()
+
+    def __call__(self, fait: int, total: int) -> None:
+        maintenant = self._horloge()
+        if fait < total and maintenant - self._dernier < 0.2:
+            return
+        self._dernier = maintenant
+        ecoule = max(maintenant - self._debut, 1e-9)
+        debit = fait / ecoule
+        reste = (total - fait) / debit if debit else 0
+        largeur = 30
+        plein = largeur * fait // total
+        print(
+            f"\r[{'#' * plein}{'.' * (largeur - plein)}] {_nombre(fait)}/{_nombre(total)} "
+            f"{100 * fait / total:5.1f} % · ".replace(".", ",")
+            + f"{_nombre(debit)} dossiers/s · reste {_duree(reste)}   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def fin(self) -> None:
+        print(file=sys.stderr, flush=True)
 
 
 def _redact(url: str) -> str:

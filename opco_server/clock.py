@@ -7,30 +7,40 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import overload
 
+State = tuple[datetime | None, timedelta]  # (frozen instant or None, offset from real time)
+
 
 class Clock:
-    """Real time by default; can be frozen, set and advanced."""
+    """Real time by default; can be frozen, set and advanced.
+
+    Every change is a function of the current state. When `shared` is set (the sandbox sets it:
+    the clock is persisted for its other workers), the change is handed to it: applied there
+    atomically to the persisted state, whose result this clock then adopts (`restore`). Two
+    workers advancing the clock at the same time thus never lose one of the advances.
+    """
 
     def __init__(self, frozen_at: datetime | None = None) -> None:
         self._lock = threading.RLock()
         self._frozen_at = aware(frozen_at) if frozen_at else None
         self._offset = timedelta(0)
-        # Called after every change (the sandbox persists the clock for its other workers).
-        self.on_change: Callable[[Clock], None] | None = None
+        self.shared: Callable[[Callable[[State], State]], None] | None = None
 
-    def state(self) -> tuple[datetime | None, timedelta]:
+    def state(self) -> State:
         with self._lock:
             return self._frozen_at, self._offset
 
     def restore(self, frozen_at: datetime | None, offset: timedelta) -> None:
-        """Load a persisted state without notifying (used when syncing from the database)."""
+        """Load a persisted state (used when syncing from the database)."""
         with self._lock:
             self._frozen_at = aware(frozen_at) if frozen_at else None
             self._offset = offset
 
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change(self)
+    def _change(self, change: Callable[[State], State]) -> None:
+        if self.shared is not None:
+            self.shared(change)
+            return
+        with self._lock:
+            self._frozen_at, self._offset = change((self._frozen_at, self._offset))
 
     def now(self) -> datetime:
         with self._lock:
@@ -46,40 +56,40 @@ class Clock:
         return self._frozen_at is not None
 
     def freeze(self, at: datetime | None = None) -> None:
-        with self._lock:
-            current = self._frozen_at or datetime.now(UTC) + self._offset
-            self._frozen_at = aware(at) if at else current
-        self._changed()
+        def change(state: State) -> State:
+            frozen_at, offset = state
+            return (aware(at) if at else frozen_at or datetime.now(UTC) + offset), offset
+
+        self._change(change)
 
     def unfreeze(self) -> None:
-        with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - datetime.now(UTC)
-            self._frozen_at = None
-        self._changed()
+        def change(state: State) -> State:
+            frozen_at, offset = state
+            return None, (frozen_at - datetime.now(UTC) if frozen_at is not None else offset)
+
+        self._change(change)
 
     def set(self, at: datetime) -> None:
-        with self._lock:
-            at = aware(at)
-            if self._frozen_at is not None:
-                self._frozen_at = at
-            else:
-                self._offset = at - datetime.now(UTC)
-        self._changed()
+        def change(state: State) -> State:
+            frozen_at, offset = state
+            if frozen_at is not None:
+                return aware(at), offset
+            return None, aware(at) - datetime.now(UTC)
+
+        self._change(change)
 
     def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += delta
-            else:
-                self._offset += delta
-        self._changed()
+        def change(state: State) -> State:
+            frozen_at, offset = state
+            if frozen_at is not None:
+                return frozen_at + delta, offset
+            return None, offset + delta
+
+        self._change(change)
 
     def reset(self) -> None:
         """Back to real time."""
-        with self._lock:
-            self._frozen_at, self._offset = None, timedelta(0)
-        self._changed()
+        self._change(lambda _state: (None, timedelta(0)))
 
 
 @overload

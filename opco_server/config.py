@@ -30,6 +30,10 @@ class Settings:
     admin_token: str | None = None
     # Seed of the random fault injection (error rate), for reproducible runs.
     graine_pannes: int = 20261123
+    # Largest request body, in bytes (413 beyond): JSON and form bodies (a Cerfa is a few
+    # kilobytes), multipart uploads (one 10 MiB file, its JSON part and the envelope).
+    corps_max_octets: int = 1024 * 1024
+    multipart_max_octets: int = 11 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -49,6 +53,10 @@ class Settings:
             values["journal_max"] = int(env["OPCO_JOURNAL_MAX"])
         if env.get("OPCO_ADMIN_TOKEN"):
             values["admin_token"] = env["OPCO_ADMIN_TOKEN"]
+        if "OPCO_CORPS_MAX_OCTETS" in env:
+            values["corps_max_octets"] = int(env["OPCO_CORPS_MAX_OCTETS"])
+        if "OPCO_MULTIPART_MAX_OCTETS" in env:
+            values["multipart_max_octets"] = int(env["OPCO_MULTIPART_MAX_OCTETS"])
         if "OPCO_LOG_LEVEL" in env:
             values["log_level"] = env["OPCO_LOG_LEVEL"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -673,6 +673,7 @@ def _filtre_statut(query, statut: str):  # type: ignore[no-untyped-def]
 def journal():
     args = flask.request.args
     opco, statut, cfa = (args.get(k, "").strip() for k in ("opco", "statut", "cfa"))
+    context.sandbox().journal.vider()
     query = select(EntreeJournal)
     if opco:
         query = query.where(EntreeJournal.opco_id == opco)
@@ -697,6 +698,7 @@ def journal():
 
 @console.get("/journal/<int:entree_id>")
 def entree_journal(entree_id: int):
+    context.sandbox().journal.vider()
     entree = context.session().get(EntreeJournal, entree_id)
     if entree is None:
         flask.abort(404)
@@ -711,6 +713,7 @@ def _rapport_conformite() -> str | None:
         if exc.name != "opco_server.services.conformite":
             raise
         return None
+    context.sandbox().journal.vider()
     entrees = context.session().scalars(select(EntreeJournal).order_by(EntreeJournal.id)).all()
     return conformite.rapport_html(conformite.rapport(entrees))
 

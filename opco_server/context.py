@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 SCOPE_SANDBOX = "opco.sandbox"
 SCOPE_OPCO = "opco.id"
+# The OPCO's simulated faults (a detached Panne, or None), read once per request.
+SCOPE_PANNE = "opco.panne"
 
 
 def sandbox_from_scope(scope: dict) -> tuple[Sandbox, str]:
@@ -41,10 +43,19 @@ def opco() -> Opco:
     return sandbox().opcos[connexion_context.scope[SCOPE_OPCO]]
 
 
+LECTURE_SEULE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def session() -> Session:
-    """The request's session, created lazily and closed (rolled back) at teardown."""
+    """The request's session, created lazily and closed (rolled back) at teardown.
+
+    GET requests only read: theirs is a read-only session (on SQLite, it never waits for the
+    write lock); the others take the write lock at their first statement (db._sqlite_begin).
+    """
     if "db_session" not in flask.g:
-        flask.g.db_session = sandbox().sessionmaker()
+        sb = sandbox()
+        lecture = flask.request.method in LECTURE_SEULE
+        flask.g.db_session = (sb.sessionmaker_lecture if lecture else sb.sessionmaker)()
     return flask.g.db_session
 
 

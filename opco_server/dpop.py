@@ -22,9 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
-from jwt.algorithms import RSAAlgorithm
-
 ALGORITHME = "RS256"
 TYP = "dpop+jwt"
 FENETRE_IAT_SECONDES = 300
@@ -116,6 +113,8 @@ def verifier_preuve(
     every other check passed. The caller records the returned jti after the request succeeds.
     A naive `maintenant` is taken as UTC.
     """
+    import jwt  # here: PyJWT and cryptography cost every cold start ~50 ms, DPoP is Afdas-only
+
     if proof is None or not proof.strip():
         raise DPoPError("DPOP_MISSING")
     proof = proof.strip()
@@ -186,6 +185,9 @@ def _cle_publique(jwk: object) -> Any:
         or _PARAMETRES_PRIVES_RSA & jwk.keys()
     ):
         raise DPoPError("DPOP_JWK")
+    import jwt
+    from jwt.algorithms import RSAAlgorithm
+
     try:
         cle = RSAAlgorithm.from_jwk({"kty": "RSA", "n": jwk["n"], "e": jwk["e"]})
     except (jwt.PyJWTError, ValueError, TypeError):

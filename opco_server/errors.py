@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException
 
 logger = logging.getLogger("opco_server")
 
@@ -55,6 +57,13 @@ class OAuthError(NormError):
         self.oauth_error = error
         self.description = description
 
+    @classmethod
+    def requete_invalide(cls, items: list[ErrorItem]) -> OAuthError:
+        """`invalid_request` carrying every problem of the form at once."""
+        exc = cls(400, "invalid_request", items[0].code, items[0].description)
+        exc.items = list(items)
+        return exc
+
 
 class BadRequest(NormError):
     status = 400
@@ -70,6 +79,14 @@ class Forbidden(NormError):
 
 class NotFound(NormError):
     status = 404
+
+
+class PayloadTooLarge(NormError):
+    status = 413
+
+
+class UnsupportedMediaType(NormError):
+    status = 415
 
 
 def norm_body(items: list[ErrorItem], variante: str = "norme") -> dict[str, object]:
@@ -153,16 +170,31 @@ def handle_problem(request: ConnexionRequest, exc: Exception):
     if isinstance(exc, NormError):
         return handle_norm_error(request, exc)
     status = getattr(exc, "status_code", None) or getattr(exc, "status", 500)
-    code, description = _GENERIC.get(status, ("INTERNAL_ERROR", "Erreur interne du serveur."))
+    fallback = (
+        ("REQUEST_INVALID", "La requête est invalide.")
+        if 400 <= status < 500
+        else ("INTERNAL_ERROR", "Erreur interne du serveur.")
+    )
+    code, description = _GENERIC.get(status, fallback)
     headers = dict(getattr(exc, "headers", None) or {})
     if status == 405:
         headers["Allow"] = ", ".join(_allowed_methods(request))
     detail = getattr(exc, "detail", None)
-    if status == 400 and detail == "RequestBody is required":
+    if status == 415:
+        description = _media_type_description(detail)
+    elif status == 400 and detail == "RequestBody is required":
         code, description = "REQ_FIELD_MISSING", "Le corps de la requête est obligatoire."
-    elif status == 400 and detail:
-        description = f"{description} {detail}"
+    elif status == 400 and detail and isinstance(exc, ProblemException):
+        description = f"{description} {detail}"  # werkzeug's own details are English prose
     return norm_response(status, [ErrorItem(code, description)], headers, request)
+
+
+def _media_type_description(detail: object) -> str:
+    """The 415 description names what the operation accepts (connexion's detail lists it:
+    "Invalid Content-type (text/plain), expected ['multipart/form-data']")."""
+    match = re.search(r"expected \[(.*)\]", str(detail or ""))
+    types = re.findall(r"'([^']+)'", match[1]) if match else []
+    return f"Type de contenu non supporté : envoyez {' ou '.join(types) or 'application/json'}."
 
 
 def _allowed_methods(request: ConnexionRequest) -> list[str]:
@@ -173,9 +205,11 @@ def _allowed_methods(request: ConnexionRequest) -> list[str]:
     return sandbox.allowed_methods(path) if sandbox else []
 
 
-def handle_unicode(_request: ConnexionRequest, _exc: Exception):
+def handle_unicode(request: ConnexionRequest, _exc: Exception):
     return norm_response(
-        400, [ErrorItem("JSON_INVALID", "Le corps de la requête n'est pas encodé en UTF-8.")]
+        400,
+        [ErrorItem("JSON_INVALID", "Le corps de la requête n'est pas encodé en UTF-8.")],
+        request=request,
     )
 
 
@@ -211,5 +245,8 @@ HANDLERS = [
     (404, handle_problem),
     (405, handle_problem),
     (415, handle_problem),
+    # Any other HTTP exception (werkzeug's, re-raised by connexion's Flask app: a 413 on a
+    # form part, a 400...) in the norm's format too, never problem+json.
+    (HTTPException, handle_problem),
     (Exception, handle_unexpected),
 ]

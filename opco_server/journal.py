@@ -6,15 +6,19 @@ every request (401s and validation errors included). Recording never breaks a re
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
+import queue
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from opco_server.sandbox import Sandbox
@@ -117,6 +121,7 @@ class JournalMiddleware:
             await self.app(scope, receive_, send_)
         finally:
             entry = {
+                "horodatage": self.sandbox.clock.now(),
                 "opco": first,
                 "method": method,
                 "path": path,
@@ -129,45 +134,141 @@ class JournalMiddleware:
                 "duration_ms": (time.perf_counter() - started) * 1000,
                 "wall": wall,
             }
-            try:
-                await anyio.to_thread.run_sync(self._record, entry)
-            except Exception:  # the journal must never break a request
-                logger.exception("journal entry lost")
+            self.sandbox.journal.ajouter(entry)
 
-    def _record(self, entry: dict[str, Any]) -> None:
+
+class EcrivainJournal:
+    """Writes the journal off the request path: entries queue in memory and one background
+    thread per process writes them in batches, one transaction per batch.
+
+    A request thus pays neither the journal's parsing and masking nor its database write
+    (on SQLite, a write on every GET would also serialise the readers behind the writer).
+    Entries reach the database within `DELAI_S`; the journal's readers call `vider()` first,
+    so in one process a read always sees every request made before it. The queue is bounded:
+    beyond `CAPACITE` pending entries (a database that stopped answering), entries are
+    counted as lost rather than growing memory.
+    """
+
+    DELAI_S = 0.05
+    LOT = 500
+    CAPACITE = 10_000
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.perdues = 0
+        self._file: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._verrou = threading.Lock()  # one writer at a time: entries keep their order
+        self._signal = threading.Event()
+        self._arret = False
+        self._demarre = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def ajouter(self, entry: dict[str, Any]) -> None:
+        if self._file.qsize() >= self.CAPACITE:
+            self.perdues += 1
+            return
+        self._file.put(entry)
+        self._signal.set()
+        if self._thread is None and not self._arret:
+            with self._demarre:
+                if self._thread is None and not self._arret:
+                    self._thread = threading.Thread(
+                        target=self._boucle, name="opco-journal", daemon=True
+                    )
+                    self._thread.start()
+                    atexit.register(self.vider)
+
+    def vider(self) -> None:
+        """Write every pending entry now."""
+        with self._verrou:
+            self._vider()
+
+    @contextmanager
+    def suspendu(self) -> Iterator[None]:
+        """Write what is pending, then keep this process's writer out until the block ends
+        (a reset truncates the journal: no batch of this process may interleave with it)."""
+        with self._verrou:
+            self._vider()
+            yield
+
+    def _vider(self) -> None:
+        lot = self._prendre()
+        while lot:
+            self._ecrire(lot)
+            lot = self._prendre()
+
+    def _prendre(self) -> list[dict[str, Any]]:
+        lot: list[dict[str, Any]] = []
+        while len(lot) < self.LOT:
+            try:
+                lot.append(self._file.get_nowait())
+            except queue.Empty:
+                break
+        return lot
+
+    def arreter(self) -> None:
+        """Write what is pending and stop the thread (before the engine is disposed)."""
+        self._arret = True
+        self._signal.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.vider()
+
+    def _boucle(self) -> None:
+        while not self._arret:
+            self._signal.wait()
+            self._signal.clear()
+            if self._arret:
+                return
+            time.sleep(self.DELAI_S)  # let a burst gather into one transaction
+            self.vider()
+
+    def _ecrire(self, lot: list[dict[str, Any]]) -> None:
         from opco_server.services import journal
 
-        headers = _headers(entry["headers"])
-        raw_headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in entry["headers"]
-        }
-        response_headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in entry["response_headers"]
-        }
-        body = _corps(entry["body"], raw_headers.get("content-type", ""))
-        response_body = _corps(entry["response_body"], response_headers.get("content-type", ""))
-        relative = (
-            "/" + entry["path"].lstrip("/").split("/", 1)[-1]
-            if "/" in entry["path"].lstrip("/")
-            else "/"
-        )
-        journal.enregistrer(
-            self.sandbox,
-            opco_id=entry["opco"],
-            methode=entry["method"],
-            chemin=entry["path"],
-            operation=self.sandbox.operation(entry["method"], relative),
-            statut=entry["status"],
-            duree_ms=round(entry["duration_ms"], 2),
-            horodatage_reel=entry["wall"],
-            entetes=headers,
-            entetes_bruts=raw_headers,
-            query=dict(parse_qsl(entry["query"].decode("latin-1"))),
-            corps=body,
-            corps_brut=entry["body"],
-            reponse_entetes=response_headers,
-            reponse_corps=response_body,
-        )
+        try:
+            with self.sandbox.session() as session:
+                for entry in lot:
+                    journal.enregistrer(session, self.sandbox, **_champs(self.sandbox, entry))
+                journal.elaguer(session, self.sandbox, len(lot))
+                session.commit()
+        except Exception:  # the journal must never break the sandbox
+            self.perdues += len(lot)
+            logger.exception("%d entrées du journal perdues", len(lot))
+
+
+def _champs(sandbox: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
+    """The journal row of one captured request: parsed, secrets masked."""
+    headers = _headers(entry["headers"])
+    raw_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in entry["headers"]}
+    response_headers = {
+        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in entry["response_headers"]
+    }
+    body = _corps(entry["body"], raw_headers.get("content-type", ""))
+    response_body = _corps(entry["response_body"], response_headers.get("content-type", ""))
+    relative = (
+        "/" + entry["path"].lstrip("/").split("/", 1)[-1]
+        if "/" in entry["path"].lstrip("/")
+        else "/"
+    )
+    return dict(
+        opco_id=entry["opco"],
+        methode=entry["method"],
+        chemin=entry["path"],
+        operation=sandbox.operation(entry["method"], relative),
+        statut=entry["status"],
+        duree_ms=round(entry["duration_ms"], 2),
+        horodatage=entry["horodatage"],
+        horodatage_reel=entry["wall"],
+        entetes=headers,
+        entetes_bruts=raw_headers,
+        query=dict(parse_qsl(entry["query"].decode("latin-1"))),
+        corps=body,
+        corps_brut=entry["body"],
+        reponse_entetes=response_headers,
+        reponse_corps=response_body,
+    )
 
 
 def empreinte(corps_brut: bytes) -> str | None:

@@ -11,10 +11,11 @@ import hmac
 import json
 from http.cookies import SimpleCookie
 
+import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server.console import cookie_admin_valide
-from opco_server.context import SCOPE_OPCO, SCOPE_SANDBOX
+from opco_server.context import SCOPE_OPCO, SCOPE_PANNE, SCOPE_SANDBOX
 from opco_server.sandbox import Sandbox
 
 CONTROL_PREFIX = "/_sandbox"
@@ -78,11 +79,9 @@ class OpcoPrefixMiddleware:
             return
         # Changed in place: the exception handlers (outside) then see the OPCO too.
         scope[SCOPE_SANDBOX] = self.sandbox
-        if scope["type"] == "http":
-            self.sandbox.sync_clock()
-            if not self._admin_ok(scope):
-                await _refuser_admin(send)
-                return
+        if scope["type"] == "http" and not self._admin_ok(scope):
+            await _refuser_admin(send)
+            return
         root = scope.get("root_path", "")
         path: str = scope["path"]
         relative = path[len(root) :] if root and path.startswith(root) else path
@@ -96,4 +95,9 @@ class OpcoPrefixMiddleware:
             scope["root_path"] = f"{root}/{opco_id}"
             scope["path"] = scope["root_path"] + remainder
             scope["raw_path"] = scope["path"].encode()
+        if scope["type"] == "http":
+            # One read, off the event loop: the shared clock and profile, and this OPCO's
+            # simulated faults (PannesMiddleware reads them from the scope).
+            opco = scope.get(SCOPE_OPCO)
+            scope[SCOPE_PANNE] = await anyio.to_thread.run_sync(self.sandbox.instantane, opco)
         await self.app(scope, receive, send)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
+from opco_server import yamlfile
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class OpcoRegistry:
 
     @classmethod
     def load(cls, path: Path, token_ttl_seconds: int | None = None) -> OpcoRegistry:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.lire(path)
         defaults = data["defauts"]
         opcos = []
         for item in data["opcos"]:

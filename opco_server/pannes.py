@@ -10,10 +10,11 @@ import time
 from collections import defaultdict, deque
 from datetime import UTC
 
+import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server.clock import aware
-from opco_server.context import SCOPE_OPCO
+from opco_server.context import SCOPE_OPCO, SCOPE_PANNE
 from opco_server.errors import ErrorItem, NormError, NotFound
 from opco_server.sandbox import Sandbox
 
@@ -48,13 +49,16 @@ class PannesMiddleware:
                     f"Opération non proposée par cet OPCO ({operation}) : voir le tableau des "
                     "implémentations de la norme.",
                 )
-            await self._pannes(opco_id)
+            await self._pannes(opco_id, scope)
         await self.app(scope, receive, send)
 
-    async def _pannes(self, opco_id: str) -> None:
+    async def _pannes(self, opco_id: str, scope: Scope) -> None:
         from opco_server.services import pannes
 
-        panne = pannes.lire(self.sandbox, opco_id)
+        if SCOPE_PANNE in scope:
+            panne = scope[SCOPE_PANNE]  # read by OpcoPrefixMiddleware with the clock
+        else:
+            panne = await anyio.to_thread.run_sync(pannes.lire, self.sandbox, opco_id)
         if panne is None:
             return
         now = self.sandbox.clock.now()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from opco_server import yamlfile
 from rules.referentiel import Referentiel
 
 DOSSIER = "referentiel"
@@ -15,7 +14,7 @@ DOSSIER = "referentiel"
 def lire_fichiers(fixtures_dir: Path) -> dict[str, Any]:
     """Every YAML file of `fixtures_dir`/referentiel, parsed, keyed by file stem."""
     return {
-        chemin.stem: yaml.safe_load(chemin.read_text("utf-8"))
+        chemin.stem: yamlfile.lire(chemin)
         for chemin in sorted((fixtures_dir / DOSSIER).glob("*.yaml"))
     }
 

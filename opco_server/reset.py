@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def reset(sandbox: Sandbox, with_demo: bool = True) -> None:
-    with sandbox.session() as session:
+    # The requests made before the reset go with it; no journal batch interleaves with it.
+    with sandbox.journal.suspendu(), sandbox.session() as session:
         tables = list(reversed(Base.metadata.sorted_tables))
         if session.get_bind().dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)

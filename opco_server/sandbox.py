@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
-from opco_server import db
-from opco_server.clock import Clock
+from opco_server import db, yamlfile
+from opco_server.clock import Clock, State
 from opco_server.config import Settings
 from opco_server.opcos import STRICT, Dialecte, OpcoRegistry
 from opco_server.referentiel import charger_referentiel
@@ -26,11 +26,28 @@ class Sandbox:
             settings.fixtures_dir / "opcos.yaml", settings.token_ttl_seconds
         )
         self.referentiel = charger_referentiel(settings.fixtures_dir)
-        self._methods, self._operations = _spec_index(settings.spec_dir / "openapi.yaml")
+        # Both specs are parsed once here; create_app hands the same documents to connexion.
+        self.spec = yamlfile.lire(settings.spec_dir / "openapi.yaml")
+        self.spec_pilotage = yamlfile.lire(settings.spec_dir / "sandbox.yaml")
+        self._methods, self._operations = _spec_index(self.spec)
         self.engine = db.make_engine(settings.database_url)
         self.sessionmaker = db.make_sessionmaker(self.engine)
-        self.clock.on_change = self._persist_clock
+        # Read-only units of work: on SQLite they never wait for the write lock.
+        self.sessionmaker_lecture = db.make_sessionmaker(
+            self.engine.execution_options(**db.LECTURE)
+        )
+        # The clock and the profile are shared by every worker through the database: changed
+        # there under lock (one change at a time in this worker: _partage), read back at each
+        # request (sync_clock). _generation counts this worker's changes, so that a sync that
+        # read the database before a change of this worker committed does not undo it.
+        self._partage = threading.Lock()
+        self._adoption = threading.Lock()
+        self._generation = 0
+        self.clock.shared = self._changer_horloge
         self.profil = PROFIL_DIALECTES
+        from opco_server.journal import EcrivainJournal
+
+        self.journal = EcrivainJournal(self)
 
     def dialecte(self, opco_id: str) -> Dialecte:
         """The OPCO's dialect, or the strict norm when the strict profile is on."""
@@ -41,28 +58,69 @@ class Sandbox:
 
     def set_profil(self, profil: str) -> None:
         from opco_server.models import Parametre
+        from opco_server.services import compteurs
 
-        self.profil = profil
-        with self.session() as session:
-            session.merge(Parametre(nom="profil", valeur=profil))
+        with self._partage, self.session() as session:
+            valeurs = {"nom": "profil", "valeur": profil}
+            compteurs.inserer_si_absent(session, Parametre, valeurs)
+            session.merge(Parametre(**valeurs))
             session.commit()
+            self._adopter(profil=profil)
 
-    def _persist_clock(self, clock: Clock) -> None:
+    def _changer_horloge(self, change: Callable[[State], State]) -> None:
+        """Clock.shared: apply a change to the persisted clock atomically, then adopt it."""
         from opco_server.services import horloge
 
-        with self.session() as session:
-            horloge.enregistrer(session, clock)
+        with self._partage, self.session() as session:
+            etat = horloge.changer(session, self.clock.state(), change)
             session.commit()
+            self._adopter(horloge=etat)
+
+    def _adopter(
+        self, horloge: State | None = None, profil: str | None = None, generation: int | None = None
+    ) -> None:
+        """Take the shared state as committed: a change of this worker (generation None), or
+        what a sync read (ignored if a change of this worker committed since it started)."""
+        with self._adoption:
+            if generation is None:
+                self._generation += 1
+            elif generation != self._generation:
+                return
+            if horloge is not None:
+                self.clock.restore(*horloge)
+            if profil is not None:
+                self.profil = profil
 
     def sync_clock(self) -> None:
         """Adopt the clock and profile another worker (or the control API) persisted."""
         from opco_server.models import Parametre
         from opco_server.services import horloge
 
-        with self.session() as session:
-            horloge.synchroniser(session, self.clock)
+        generation = self._generation
+        with self.session(lecture=True) as session:
+            etat = horloge.lire(session)
             row = session.get(Parametre, "profil")
-            self.profil = row.valeur if row else self.profil
+            profil = row.valeur if row else None
+        self._adopter(etat, profil, generation)
+
+    def fermer(self) -> None:
+        """Flush the journal, stop its writer thread, close the database connections."""
+        self.journal.arreter()
+        self.engine.dispose()
+
+    def instantane(self, opco_id: str | None) -> Any:
+        """Once per request, off the event loop: adopt the shared clock and profile
+        (sync_clock), then return the OPCO's simulated faults (detached; None if none)."""
+        from opco_server.models import Panne
+
+        self.sync_clock()
+        if opco_id is None:
+            return None
+        with self.session(lecture=True) as session:
+            panne = session.get(Panne, opco_id)
+            if panne is not None:
+                session.expunge(panne)
+            return panne
 
     def allowed_methods(self, path: str) -> list[str]:
         return self._methods.get(path.lower().rstrip("/") or "/", [])
@@ -72,9 +130,12 @@ class Sandbox:
         return self._operations.get((method.upper(), path.lower().rstrip("/") or "/"))
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed by the caller, rolled back if left uncommitted."""
-        session = self.sessionmaker()
+    def session(self, *, lecture: bool = False) -> Iterator[Session]:
+        """A unit of work: committed by the caller, rolled back if left uncommitted.
+
+        `lecture`: the unit of work only reads (on SQLite, a deferred BEGIN that never waits
+        for writers; one that writes must not say so, see db._sqlite_begin)."""
+        session = (self.sessionmaker_lecture if lecture else self.sessionmaker)()
         try:
             yield session
         finally:
@@ -91,8 +152,7 @@ class Sandbox:
                 session.commit()
 
 
-def _spec_index(spec_path: Path) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
-    spec = yaml.safe_load(spec_path.read_text("utf-8"))
+def _spec_index(spec: dict) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
     verbs = ("get", "put", "post", "delete", "patch", "head", "options")
     methods, operations = {}, {}
     for path, item in spec["paths"].items():

@@ -57,7 +57,7 @@ SECURITY_MAP = {"oauth2": BearerTokenHandler, "apiKey": CfaKeyHandler}
 def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-tokenInfoFunc: the editor behind a valid, unexpired token of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    with sandbox.session() as session:
+    with sandbox.session(lecture=True) as session:
         info = identites.verifier_jeton(session, sandbox.clock, opco_id, token)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 
@@ -65,6 +65,6 @@ def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
 def verify_cfa_key(apikey: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-apikeyInfoFunc: the CFA SIREN behind a valid, unexpired key of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    with sandbox.session() as session:
+    with sandbox.session(lecture=True) as session:
         siren = identites.verifier_cle(session, sandbox.clock, opco_id, apikey)
     return {"sub": siren, "siren": siren, "scope": ""}

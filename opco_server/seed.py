@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from opco_server import yamlfile
 from opco_server.models import CfaEnregistre, Editeur, EtablissementCfa
 from opco_server.services import identites
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def load_demo(sandbox: Sandbox) -> dict[str, Any]:
-    return yaml.safe_load((sandbox.settings.fixtures_dir / "demo.yaml").read_text("utf-8"))
+    return yamlfile.lire(sandbox.settings.fixtures_dir / "demo.yaml")
 
 
 def demo_key(opco_id: str, siren: str) -> str:

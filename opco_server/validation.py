@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import typing as t
+from urllib.parse import parse_qsl
 
+import flask
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import (
+    FormDataValidator,
     JSONRequestBodyValidator,
     MultiPartFormDataValidator,
     ParameterValidator,
@@ -23,7 +26,13 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from opco_server.errors import BadRequest, ErrorItem
+from opco_server.errors import (
+    BadRequest,
+    ErrorItem,
+    OAuthError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from opco_server.wire import JsonRefuse, charger_json, field_path, parse_date
 
 _TYPES_FR = {
@@ -149,6 +158,67 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequest(*items)
 
 
+# A text part (the JSON of a multipart body) is at most this long: the size Flask accepts
+# when the handler reads the form again (beyond, werkzeug would answer its own 413).
+TAILLE_MAX_PARTIE: int = flask.Flask.default_config["MAX_FORM_MEMORY_SIZE"]
+
+# Starlette's parser speaks English; the norm's descriptions are French.
+_MULTIPART_FR = (
+    ("Missing boundary", "paramètre « boundary » absent de l'en-tête Content-Type"),
+    ("The Content-Disposition header", "partie sans nom (Content-Disposition sans « name »)"),
+    ("Too many files", "trop de fichiers"),
+    ("Too many fields", "trop de parties"),
+)
+
+
+class _PartiesStrictes(MultiPartParser):
+    """Starlette's multipart parser, as strict as Flask's that the handler uses next: part
+    headers and text parts in UTF-8 (no silent Latin-1 fallback that would store mangled
+    text, no form that Flask then reads as empty) and text parts of TAILLE_MAX_PARTIE bytes
+    at most."""
+
+    def on_header_end(self) -> None:
+        try:
+            bytes(self._current_partial_header_value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest.one(
+                "REQUEST_INVALID",
+                "Formulaire multipart mal formé : en-tête de partie non encodé en UTF-8.",
+            ) from exc
+        super().on_header_end()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self._current_part
+        if part.file is None and len(part.data) + end - start > TAILLE_MAX_PARTIE:
+            raise PayloadTooLarge.one(
+                "PAYLOAD_TOO_LARGE",
+                f"La partie « {part.field_name} » dépasse {TAILLE_MAX_PARTIE} octets.",
+                part.field_name,
+            )
+        super().on_part_data(data, start, end)
+
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is None:
+            try:
+                bytes(part.data).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadRequest.one(
+                    "JSON_INVALID",
+                    f"La partie « {part.field_name} » n'est pas encodée en UTF-8.",
+                    part.field_name,
+                ) from exc
+        super().on_part_end()
+
+
+def _multipart_fr(exc: Exception) -> str:
+    message = str(getattr(exc, "message", exc))
+    for prefix, french in _MULTIPART_FR:
+        if message.startswith(prefix):
+            return french
+    return "données multipart invalides"
+
+
 class NormMultiPartValidator(MultiPartFormDataValidator):
     """Multipart bodies (JSON part + file): every schema error reported at once.
 
@@ -158,11 +228,18 @@ class NormMultiPartValidator(MultiPartFormDataValidator):
     """
 
     async def _parse(self, stream, scope):  # type: ignore[no-untyped-def]
+        headers = Headers(scope=scope)
+        if "content-type" not in headers:
+            # connexion assumes the operation's media type; without a boundary, no parsing.
+            raise UnsupportedMediaType.one(
+                "MEDIA_TYPE_UNSUPPORTED",
+                "En-tête Content-Type absent : envoyez multipart/form-data.",
+            )
         try:
-            form = await MultiPartParser(Headers(scope=scope), stream).parse()
+            form = await _PartiesStrictes(headers, stream).parse()
         except (MultiPartException, MultipartParseError) as exc:
             raise BadRequest.one(
-                "REQUEST_INVALID", f"Formulaire multipart mal formé : {exc}."
+                "REQUEST_INVALID", f"Formulaire multipart mal formé : {_multipart_fr(exc)}."
             ) from exc
         await form.close()
         properties = self._schema.get("properties", {})
@@ -197,6 +274,36 @@ def _decode_part(key: str, values: list, schema: dict) -> t.Any:
         raise BadRequest.one(
             "JSON_INVALID", f"La partie « {key} » n'est pas un JSON valide : {exc}.", key
         ) from exc
+
+
+class NormFormValidator(FormDataValidator):
+    """URL-encoded forms (the token endpoint): UTF-8 only, every problem reported at once,
+    as an OAuth `invalid_request` (RFC 6749 §5.2) that carries the norm's errors too."""
+
+    async def _parse(self, stream, scope):  # type: ignore[no-untyped-def]
+        raw = b"".join([chunk async for chunk in stream])
+        try:
+            parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise OAuthError.requete_invalide(
+                [ErrorItem("REQUEST_INVALID", "Le formulaire n'est pas encodé en UTF-8.")]
+            ) from exc
+
+        async def again() -> t.AsyncGenerator[bytes, None]:
+            yield raw
+
+        return await super()._parse(again(), scope)
+
+    def _validate(self, body: t.Any) -> None:
+        if not isinstance(body, dict):
+            raise OAuthError.requete_invalide([ErrorItem("REQUEST_INVALID", "Formulaire attendu.")])
+        items: list[ErrorItem] = []
+        if self._strict_validation:
+            extra = sorted(set(body) - set(self._schema.get("properties", {})))
+            items += [ErrorItem("PARAM_UNKNOWN", f"Paramètre inconnu : « {k} ».", k) for k in extra]
+        items += error_items(NormValidator(self._schema).iter_errors(body))
+        if items:
+            raise OAuthError.requete_invalide(items)
 
 
 class NormParameterValidator(ParameterValidator):
@@ -259,9 +366,7 @@ VALIDATOR_MAP = {
     "body": MediaTypeDict(
         {
             "*/*json": NormJSONBodyValidator,
-            "application/x-www-form-urlencoded": CONNEXION_VALIDATORS["body"][
-                "application/x-www-form-urlencoded"
-            ],
+            "application/x-www-form-urlencoded": NormFormValidator,
             "multipart/form-data": NormMultiPartValidator,
         }
     ),

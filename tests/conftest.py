@@ -72,7 +72,7 @@ def session_app(base_settings: Settings):
         warnings.simplefilter("ignore", DeprecationWarning)
         app = create_app(base_settings, Clock(frozen_at=NOW))
     yield app
-    app.app.extensions["opco.sandbox"].engine.dispose()
+    app.app.extensions["opco.sandbox"].fermer()
 
 
 @pytest.fixture

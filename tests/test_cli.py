@@ -76,7 +76,7 @@ def test_keys_create_prints_a_working_key_once(db, capsys, tmp_path):
         assert (
             identites.verifier_cle(session, sandbox.clock, "atlas", printed["cle"]) == "912345675"
         )
-    sandbox.engine.dispose()
+    sandbox.fermer()
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_editors_create_prints_credentials_that_get_a_token(db, capsys, tmp_path
         response = client.post(
             "/opcoep/connect/token", data={"grant_type": "client_credentials", **creds}
         )
-    app.app.extensions["opco.sandbox"].engine.dispose()
+    app.app.extensions["opco.sandbox"].fermer()
     assert response.status_code == 200
 
 

@@ -64,6 +64,7 @@ def lire_journal(
     code: str | None = None,
     avant: int | None = None,
 ):
+    context.sandbox().journal.vider()
     session = context.session()
     entrees = journal.lister(
         session,
@@ -86,6 +87,7 @@ def lire_journal(
 
 
 def conformite_rapport(opco: str | None = None, format_: str = "json"):
+    context.sandbox().journal.vider()
     query = select(EntreeJournal).order_by(EntreeJournal.id)
     if opco:
         query = query.where(EntreeJournal.opco_id == opco.lower())

@@ -52,9 +52,9 @@ CONFORME, NON_CONFORME, NON_OBSERVE = "conforme", "non conforme", "non observé"
 
 def operations_norme(spec_path: str | Path) -> list[str]:
     """The operationIds of an OpenAPI file, in document order."""
-    import yaml  # local import: only the spec check needs it
+    from opco_server import yamlfile
 
-    spec = yaml.safe_load(Path(spec_path).read_text("utf-8"))
+    spec = yamlfile.lire(Path(spec_path))
     return [
         op["operationId"]
         for item in spec.get("paths", {}).values()

@@ -165,16 +165,25 @@ def resume(dossier: Dossier) -> DossierActif:
 
 
 def evaluer_instruction(
-    session: Session, sandbox: Sandbox, dossier: Dossier, aujourdhui: date | None = None
+    session: Session,
+    sandbox: Sandbox,
+    dossier: Dossier,
+    aujourdhui: date | None = None,
+    actifs: Sequence[DossierActif] | None = None,
 ) -> ResultatInstruction:
-    """Instruction checks of a received dossier, as of `aujourdhui` (default: the clock)."""
+    """Instruction checks of a received dossier, as of `aujourdhui` (default: the clock).
+
+    `actifs`: the OPCO's other active dossiers when the caller knows them (bulk generation,
+    whose maîtres are all distinct); read from the database otherwise."""
     opco = sandbox.opcos[dossier.opco_id]
+    if actifs is None:
+        actifs = dossiers_actifs(session, dossier.opco_id, sauf=dossier.id)
     ctx = contexte(
         sandbox.referentiel,
         opco,
         aujourdhui or sandbox.clock.today(),
         date_reception=dossier.recu_le.date(),
-        dossiers_actifs=dossiers_actifs(session, dossier.opco_id, sauf=dossier.id),
+        dossiers_actifs=actifs,
         contrat_precedent=precedent(session, dossier.opco_id, dossier.cerfa),
     )
     return ResultatInstruction(tuple(rules.evaluer(dossier.cerfa, ctx, Moment.INSTRUCTION)))

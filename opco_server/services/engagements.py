@@ -36,10 +36,13 @@ def departement(code_postal: str | None) -> str:
 
 
 def numero_deca(session: Session, dossier: Dossier, at: datetime) -> str:
+    return deca(dossier.cerfa, at, compteurs.prochaine_sequence(session, dossier.opco_id, "deca"))
+
+
+def deca(cerfa: dict, at: datetime, seq: int) -> str:
     """15 characters: département, year and month of deposit, "00", 4-digit sequence."""
-    seq = compteurs.prochaine_sequence(session, dossier.opco_id, "deca") % 10_000
-    dept = departement(texte(dossier.cerfa, "employeur.adresse.codePostal"))
-    return f"{dept}{at:%Y%m}00{seq:04d}"
+    dept = departement(texte(cerfa, "employeur.adresse.codePostal"))
+    return f"{dept}{at:%Y%m}00{seq % 10_000:04d}"
 
 
 def _decimal(value: object) -> Decimal | None:

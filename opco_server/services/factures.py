@@ -15,10 +15,11 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import rules
-from opco_server.errors import NotFound
+from opco_server.errors import BadRequest, NotFound
 from opco_server.models import (
     Certificat,
     DocumentLie,
@@ -168,6 +169,7 @@ def lire(
     resolus: dict[int, Dossier] = {}
     vues: dict[int, DossierVue] = {}
     lignes = []
+    _verrouiller(session, opco, siren, data.get("lignes") or [])
     for i, raw in enumerate(data.get("lignes") or []):
         numero = str(raw.get("numeroDossier") or "").strip() or None
         # Locked until commit (PostgreSQL): two invoices for the same échéance are checked
@@ -215,17 +217,27 @@ def lire(
         )
         is not None,
         siren_cle=siren,
-        deja_connue=session.scalar(
-            select(Facture.id).where(
-                Facture.opco_id == opco.id,
-                Facture.cfa_siren == siren,
-                Facture.numero_actif == numero,
-            )
-        )
-        is not None,
+        deja_connue=_numero_pris(session, opco.id, siren, numero),
         lignes=tuple(lignes),
     )
     return Lecture(vue, resolus)
+
+
+def _verrouiller(session: Session, opco: Opco, siren: str, lignes: list[Any]) -> None:
+    """Lock every dossier of the invoice up front, in id order (PostgreSQL): two invoices
+    naming the same dossiers in another order wait for each other instead of deadlocking."""
+    numeros = {str(raw.get("numeroDossier") or "").strip() for raw in lignes} - {""}
+    if numeros:
+        session.scalars(
+            select(Dossier.id)
+            .where(
+                Dossier.opco_id == opco.id,
+                Dossier.cfa_siren == siren,
+                Dossier.numero_externe.in_(sorted(numeros)),
+            )
+            .order_by(Dossier.id)
+            .with_for_update()
+        ).all()
 
 
 def deposer(
@@ -282,8 +294,34 @@ def deposer(
             )
         )
     session.add(facture)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Lost a race with a concurrent invoice of the same number on other dossiers (nothing
+        # else serializes them): the constraint, not the read in `lire`, guarantees that the
+        # CFA's invoice number is never accepted twice.
+        session.rollback()
+        if not _numero_pris(session, opco.id, siren, lecture.vue.numero):
+            raise
+        raise BadRequest.one(
+            "INV_DUPLICATE",
+            f"facture.numero : la facture {lecture.vue.numero} est déjà connue.",
+            "facture.numero",
+        ) from exc
     return facture
+
+
+def _numero_pris(session: Session, opco_id: str, siren: str, numero: str) -> bool:
+    return (
+        session.scalar(
+            select(Facture.id).where(
+                Facture.opco_id == opco_id,
+                Facture.cfa_siren == siren,
+                Facture.numero_actif == numero,
+            )
+        )
+        is not None
+    )
 
 
 def _dossiers(session: Session, facture: Facture) -> list[Dossier]:
@@ -296,7 +334,7 @@ def regler(session: Session, sandbox: Sandbox, facture: Facture, at: datetime, a
     if MAGIE_REJET in facture.numero.upper() and acteur == "simulateur":
         rejeter(session, facture, at, "Rejet simulé (valeur magique SANDBOX-REJET).")
         return
-    _etat_attendu(facture)
+    _etat_attendu(session, facture)
     for ligne in facture.lignes:
         dossier = session.get(Dossier, ligne.dossier_id)
         if facture.type_facture == "AVOIR":
@@ -324,7 +362,7 @@ def _rembourser(dossier: Dossier, montant: Decimal) -> None:
 
 def rejeter(session: Session, facture: Facture, at: datetime, motif: str) -> None:
     """Reject: nothing stays "en cours"; the CFA may send a corrected invoice (FAQ)."""
-    _etat_attendu(facture)
+    _etat_attendu(session, facture)
     for ligne in facture.lignes:
         if (
             ligne.echeance_id is not None
@@ -339,7 +377,10 @@ def rejeter(session: Session, facture: Facture, at: datetime, motif: str) -> Non
     session.flush()
 
 
-def _etat_attendu(facture: Facture) -> None:
+def _etat_attendu(session: Session, facture: Facture) -> None:
+    """Still under instruction, read under the invoice's row lock (PostgreSQL): the control API
+    and the back office of another worker never both pay or reject the same invoice."""
+    session.refresh(facture, with_for_update=True)
     if facture.etat != EN_COURS:
         raise cycle_de_vie.Conflict.one(
             "INV_STATE_INVALID", f"La facture est déjà à l'état {facture.etat}.", "etatFacture"

@@ -14,7 +14,7 @@ from opco_server.services.identites import digest
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
-ELAGAGE_TOUS_LES = 50
+ELAGAGE_TOUS_LES = 100
 
 
 def _identites(session: Session, entetes: dict[str, str]) -> tuple[str | None, str | None]:
@@ -30,6 +30,7 @@ def _identites(session: Session, entetes: dict[str, str]) -> tuple[str | None, s
 
 
 def enregistrer(
+    session: Session,
     sandbox: Sandbox,
     *,
     opco_id: str,
@@ -38,6 +39,7 @@ def enregistrer(
     operation: str | None,
     statut: int,
     duree_ms: float,
+    horodatage: datetime,
     horodatage_reel: datetime,
     entetes: dict[str, str],
     entetes_bruts: dict[str, str],
@@ -53,50 +55,54 @@ def enregistrer(
     if isinstance(reponse_corps, dict):
         codes = [e.get("code") for e in reponse_corps.get("errors", []) if isinstance(e, dict)]
     retry = reponse_entetes.get("retry-after")
-    with sandbox.session() as session:
-        client_id, siren = _identites(session, entetes_bruts)
-        if (
-            client_id is None
-            and isinstance(corps, dict)
-            and operation == "authentification.obtenir_jeton"
-        ):
-            client_id = corps.get("client_id")  # a token request names its client
-        entree = EntreeJournal(
-            horodatage=sandbox.clock.now(),
-            horodatage_reel=horodatage_reel,
-            opco_id=opco_id,
-            methode=methode,
-            chemin=chemin[:500],
-            operation=operation,
-            statut=statut,
-            duree_ms=duree_ms,
-            client_id=client_id,
-            editeur=entetes.get("editeur"),
-            logiciel=entetes.get("logiciel"),
-            version=entetes.get("version"),
-            cfa_siren=siren,
-            codes=[c for c in codes if c],
-            requete={"entetes": entetes, "query": masquer(query), "corps": corps},
-            reponse={
-                "entetes": {
-                    k: v
-                    for k, v in reponse_entetes.items()
-                    if k in {"content-type", "retry-after", "www-authenticate"}
-                },
-                "corps": reponse_corps,
+    client_id, siren = _identites(session, entetes_bruts)
+    if (
+        client_id is None
+        and isinstance(corps, dict)
+        and operation == "authentification.obtenir_jeton"
+    ):
+        client_id = corps.get("client_id")  # a token request names its client
+    entree = EntreeJournal(
+        horodatage=horodatage,
+        horodatage_reel=horodatage_reel,
+        opco_id=opco_id,
+        methode=methode,
+        chemin=chemin[:500],
+        operation=operation,
+        statut=statut,
+        duree_ms=duree_ms,
+        client_id=client_id,
+        editeur=entetes.get("editeur"),
+        logiciel=entetes.get("logiciel"),
+        version=entetes.get("version"),
+        cfa_siren=siren,
+        codes=[c for c in codes if c],
+        requete={"entetes": entetes, "query": masquer(query), "corps": corps},
+        reponse={
+            "entetes": {
+                k: v
+                for k, v in reponse_entetes.items()
+                if k in {"content-type", "retry-after", "www-authenticate"}
             },
-            retry_after=int(retry) if retry and retry.isdigit() else None,
-            empreinte=empreinte(corps_brut) if operation and "transmettre" in operation else None,
+            "corps": reponse_corps,
+        },
+        retry_after=int(retry) if retry and retry.isdigit() else None,
+        empreinte=empreinte(corps_brut) if operation and "transmettre" in operation else None,
+    )
+    session.add(entree)
+
+
+def elaguer(session: Session, sandbox: Sandbox, ecrites: int) -> None:
+    """Keep the journal bounded: drop what lies beyond the newest `journal_max` entries.
+
+    Run when the batch of `ecrites` entries just written crossed a multiple of
+    ELAGAGE_TOUS_LES ids, so the journal never exceeds journal_max + ELAGAGE_TOUS_LES.
+    """
+    dernier = session.scalar(select(func.max(EntreeJournal.id)))
+    if dernier is not None and dernier % ELAGAGE_TOUS_LES < ecrites:
+        session.execute(
+            delete(EntreeJournal).where(EntreeJournal.id <= dernier - sandbox.settings.journal_max)
         )
-        session.add(entree)
-        session.flush()
-        if entree.id % ELAGAGE_TOUS_LES == 0:
-            session.execute(
-                delete(EntreeJournal).where(
-                    EntreeJournal.id <= entree.id - sandbox.settings.journal_max
-                )
-            )
-        session.commit()
 
 
 def lister(

@@ -24,7 +24,7 @@ CHAMPS = (
 
 
 def lire(sandbox: Sandbox, opco_id: str) -> Panne | None:
-    with sandbox.session() as session:
+    with sandbox.session(lecture=True) as session:
         panne = session.get(Panne, opco_id)
         if panne is not None:
             session.expunge(panne)

@@ -46,7 +46,8 @@ def reinitialiser(sandbox: Sandbox) -> None:
 
 def reinitialiser_opco(sandbox: Sandbox, opco_id: str) -> None:
     opco = sandbox.opcos[opco_id]
-    with sandbox.session() as session:
+    # The requests made before the reset go with it; no journal batch interleaves with it.
+    with sandbox.journal.suspendu(), sandbox.session() as session:
         for model in PAR_OPCO:
             session.execute(delete(model).where(model.opco_id == opco_id))
         for cfa in load_demo(sandbox)["cfas"]:

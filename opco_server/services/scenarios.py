@@ -7,8 +7,7 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from opco_server import yamlfile
 from opco_server.errors import NotFound
 from opco_server.seed import identities
 from opco_server.services import dossiers, pieces, pilotage, reinitialisation, ruptures
@@ -23,7 +22,7 @@ def _dir(sandbox: Sandbox):  # type: ignore[no-untyped-def]
 
 def lister(sandbox: Sandbox) -> list[dict[str, str]]:
     return [
-        {"nom": path.stem, "description": yaml.safe_load(path.read_text("utf-8"))["description"]}
+        {"nom": path.stem, "description": yamlfile.lire(path)["description"]}
         for path in sorted(_dir(sandbox).glob("*.yaml"))
     ]
 
@@ -59,7 +58,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
     path = _dir(sandbox) / f"{nom}.yaml"
     if not path.is_file():
         raise NotFound.one("SCENARIO_NOT_FOUND", f"Scénario inconnu : « {nom} ».", "nom")
-    scenario = yaml.safe_load(path.read_text("utf-8"))
+    scenario = yamlfile.lire(path)
     reinitialisation.reinitialiser(sandbox)
     opco = sandbox.opcos[scenario["opco"]]
     cfa = identities(sandbox)["cfas"][scenario.get("cfa", 0)]

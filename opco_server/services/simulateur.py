@@ -9,11 +9,13 @@ workers never apply an action twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from opco_server.clock import aware
@@ -24,6 +26,7 @@ from rules.cycle_de_vie import Evenement
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
+    from rules.registry import DossierActif
 
 logger = logging.getLogger("opco_server.simulateur")
 INSTRUIRE, DECIDER, REFUS_IMPLICITE = "instruire", "decider", "refus_implicite"
@@ -73,6 +76,16 @@ def planifier(dossier: Dossier, action: str | None, at: datetime | None) -> None
     dossier.prochaine_action, dossier.prochaine_action_le = action, at
 
 
+def a_faire(session: Session, jusqu_a: datetime) -> bool:
+    """Whether any action is due (a read: most requests find nothing to do)."""
+    dossier = session.scalar(
+        select(Dossier.id)
+        .where(Dossier.prochaine_action_le.is_not(None), Dossier.prochaine_action_le <= jusqu_a)
+        .limit(1)
+    )
+    return dossier is not None or factures.prochaine_due(session, jusqu_a) is not None
+
+
 def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Transition]:
     """Run every action due up to `jusqu_a` (dossiers and invoice payments), in order of due
     time. Each action is its own unit of work (committed here): one that fails is rolled
@@ -100,6 +113,11 @@ def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Trans
         try:
             done += etape()
             session.commit()
+        except OperationalError:
+            # The database, not the action, failed (lock timeout, connection lost, deadlock):
+            # the action stays due and runs again on a later request.
+            session.rollback()
+            raise
         except Exception:
             logger.exception("simulated back-office action failed (%s %s)", cible.__name__, ident)
             session.rollback()
@@ -220,9 +238,16 @@ def attendre_ou_decider(sandbox: Sandbox, dossier: Dossier, at: datetime) -> Non
 
 
 def decider(
-    session: Session, sandbox: Sandbox, dossier: Dossier, at: datetime, acteur: str
+    session: Session,
+    sandbox: Sandbox,
+    dossier: Dossier,
+    at: datetime,
+    acteur: str,
+    actifs: Sequence[DossierActif] | None = None,
 ) -> None:
-    """The funding decision: cancel, refuse with reasons, or engage with DECA and schedule."""
+    """The funding decision: cancel, refuse with reasons, or engage with DECA and schedule.
+
+    `actifs`: see controles.evaluer_instruction."""
     nom = magie(dossier)
     if nom == MAGIE_DOUBLON:
         dossier.commentaire_etat = (
@@ -242,7 +267,7 @@ def decider(
         code, raison = MAGIES_REFUS[nom]
         refuser(session, dossier, at, acteur, f"Refus : [{code}] {raison}.")
         return
-    resultat = controles.evaluer_instruction(session, sandbox, dossier, at.date())
+    resultat = controles.evaluer_instruction(session, sandbox, dossier, at.date(), actifs)
     if resultat.refuse:
         refuser(session, dossier, at, acteur, resultat.commentaire())
         return

@@ -277,6 +277,7 @@ def test_journal_lists_api_calls_with_filters_and_detail(client, cfa, sandbox):
 
     assert cfa.get("/v1/status").status_code == 200
     assert cfa.get("/v1/status", headers=cfa.headers(X_API_KEY="inconnue")).status_code == 403
+    sandbox.journal.vider()
     with sandbox.session() as session:
         if session.query(EntreeJournal).count() == 0:  # journal middleware not wired
             _journal_entry(sandbox)

@@ -261,11 +261,11 @@ def test_data_survives_a_restart(base_settings, contrat, identities):
     first = create_app(base_settings)
     with first.test_client() as client:
         numero = NormClient(client, identities).transmettre(contrat).json()["numeroInterne"]
-    first.app.extensions["opco.sandbox"].engine.dispose()
+    first.app.extensions["opco.sandbox"].fermer()
     second = create_app(base_settings)
     with second.test_client() as client:
         response = NormClient(client, identities).get(
             "/v1/dossiers", params={"numeroInterne": numero}
         )
-    second.app.extensions["opco.sandbox"].engine.dispose()
+    second.app.extensions["opco.sandbox"].fermer()
     assert response.status_code == 200

@@ -303,7 +303,7 @@ def test_admin_token_protects_the_control_api(base_settings):
             == 200
         )
         assert client.get("/akto/openapi.json").status_code == 200  # the norm stays open
-    app.app.extensions["opco.sandbox"].engine.dispose()
+    app.app.extensions["opco.sandbox"].fermer()
 
 
 def test_detail_survives(cfa, client, contrat):

@@ -90,7 +90,7 @@ def base_url(tmp_path) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-        app.app.extensions["opco.sandbox"].engine.dispose()
+        app.app.extensions["opco.sandbox"].fermer()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import yaml
 from openapi_spec_validator import validate
 
@@ -113,3 +115,11 @@ def test_cerfa_schema_has_the_cerfa_blocks_and_enumerations():
     contrat = schemas["Contrat"]["properties"]
     assert {11, 21, 22, 23, 31, 37} <= set(contrat["typeContratApp"]["enum"])
     assert "remunerationsAnnuelles" in contrat
+
+
+def test_specs_pass_connexions_own_validation():
+    """create_app skips connexion's start-up validation of the specs: this is where it runs."""
+    from connexion.spec import Specification
+
+    for document in (NORM, CONTROL):
+        Specification.from_dict(copy.deepcopy(document))  # raises InvalidSpecification

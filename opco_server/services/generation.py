@@ -1,0 +1,859 @@
+"""Bulk generation of realistic dossiers for one CFA at one OPCO (`opco-server seed`).
+
+Through the norm's API a generated dossier cannot be told from one that went through the
+services:
+
+- its Cerfa is fixtures/dossiers/contrat-v14.json moved to the contract start that follows its
+  reception (one cohort per month: dates, pay periods and hiring salary follow), with its own
+  apprentice (name, first name, sex, birth date, NIR, e-mail) and its own maître
+  d'apprentissage, chosen so that every transmission and instruction rule gives the verdict
+  it gives to the cohort's contract;
+- its numbers come from the OPCO's numbering and counters, its rank continues the CFA's ranks
+  and the counters are moved past them: a later POST gets the next number and rank;
+- its state, history, comment, DECA number, engagement, échéancier and rupture are what the
+  services produce: the lifecycle of each distinct template (state, reception day, hence the
+  contract's dates, and rupture date) is replayed once through the real services
+  (dossiers.transmettre, simulateur, ruptures, pilotage) in a transaction that is rolled back,
+  and the result is copied to every dossier of that template, with its own identity, numbers
+  and times.
+
+Timeline: the decided dossiers (ENGAGE, REFUSE, ANNULE, RUPTURE, SOLDE) are received first,
+over up to ~11 months ending 50 days ago; then the dossiers awaiting their convention
+(EN_COURS_INSTRUCTION, implicit refusal still ahead), then those received in the last 24 hours
+(TRANSMIS, instruction still ahead). Ranks follow the order of reception within a run.
+
+Rows go in with bulk Core inserts, one transaction per batch: memory stays flat and the
+counters always match the rows, even when the run is interrupted.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
+from math import gcd
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from opco_server.clock import aware
+from opco_server.errors import NormError
+from opco_server.models import (
+    CfaEnregistre,
+    Dossier,
+    Echeance,
+    EvenementDossier,
+    FraisAnnexeEngage,
+)
+from opco_server.seed import load_demo
+from opco_server.services import compteurs, dossiers, engagements, pilotage, ruptures, simulateur
+from rules.calculs import (
+    ajouter_mois,
+    minutes_hebdo,
+    mois_entre,
+    premier_du_mois_suivant,
+    salaire_minimal,
+    smic_employeur,
+    taux_premiere_periode,
+)
+from rules.cycle_de_vie import Etat
+from rules.identifiants import cle_nir
+from rules.referentiel import Referentiel
+
+if TYPE_CHECKING:
+    from opco_server.opcos import Opco
+    from opco_server.sandbox import Sandbox
+
+ETATS = tuple(e.value for e in Etat)
+DECIDES = (Etat.ENGAGE, Etat.REFUSE, Etat.ANNULE, Etat.RUPTURE, Etat.SOLDE)
+# Share of each state (per cent): most contracts are engaged.
+REPARTITION = MappingProxyType(
+    {
+        Etat.TRANSMIS: 3,
+        Etat.EN_COURS_INSTRUCTION: 5,
+        Etat.ENGAGE: 62,
+        Etat.REFUSE: 8,
+        Etat.ANNULE: 5,
+        Etat.RUPTURE: 12,
+        Etat.SOLDE: 5,
+    }
+)
+TAILLE_LOT = 5_000
+LOGICIEL = "opco-server seed"
+MOTIF_ANNULATION = "Contrat non commencé"
+# Rupture dates: days after the contract start (the first is within the trial period).
+RUPTURES = (
+    (20, "PERIODE_ESSAI"),
+    (75, "ACCORD_COMMUN"),
+    (137, "DEMISSION_APPRENTI"),
+    (250, "ACCORD_COMMUN"),
+    (400, "OBTENTION_DIPLOME"),
+    (600, "INAPTITUDE"),
+)
+# Reception windows (before the clock's now).
+FIN_DECIDES = timedelta(days=50)
+JOURS_DECIDES = (7, 320)  # bounds of the decided window, ~200 receptions a day in between
+RECEPTIONS_PAR_JOUR = 200
+ANALYSE_DES = 10_000  # PostgreSQL: refresh the planner's statistics after a load this big
+
+
+def _mots(texte: str) -> tuple[str, ...]:
+    """Space-separated words; "_" stands for a space inside one (LE_GALL)."""
+    return tuple(mot.replace("_", " ") for mot in texte.split())
+
+
+# Names of generated people: common French surnames and first names (the demo contract's
+# apprentice, MARTIN Léa, is left out so that POSTing it after a seed is never a duplicate).
+NOMS = _mots(
+    "BERNARD THOMAS PETIT ROBERT RICHARD DUBOIS MOREAU LAURENT SIMON MICHEL LEFEBVRE LEROY "
+    "ROUX DAVID BERTRAND MOREL FOURNIER GIRARD BONNET DUPONT LAMBERT FONTAINE ROUSSEAU VINCENT "
+    "MULLER LEFEVRE FAURE ANDRE MERCIER BLANC GUERIN BOYER GARNIER CHEVALIER FRANCOIS LEGRAND "
+    "GAUTHIER GARCIA PERRIN ROBIN CLEMENT MORIN NICOLAS HENRY ROUSSEL MATHIEU GAUTIER MASSON "
+    "MARCHAND DUVAL DENIS DUMONT MARIE LEMAIRE NOEL MEYER DUFOUR MEUNIER BRUN BLANCHARD GIRAUD "
+    "JOLY RIVIERE LUCAS BRUNET GAILLARD BARBIER ARNAUD MARTINEZ GERARD ROCHE RENARD SCHMITT "
+    "ROY LEROUX COLIN VIDAL CARON PICARD ROGER FABRE AUBERT LEMOINE RENAUD DUMAS LACROIX "
+    "OLIVIER PHILIPPE BOURGEOIS PIERRE BENOIT REY LECLERC PAYET ROLLAND LECLERCQ GUILLAUME "
+    "LECOMTE LOPEZ JEAN DUPUY GUILLOT HUBERT BERGER CARPENTIER SANCHEZ DUPUIS MOULIN LOUIS "
+    "DESCHAMPS HUET VASSEUR PEREZ BOUCHER FLEURY ROYER KLEIN JACQUET ADAM PARIS POIRIER MARTY "
+    "AUBRY GUYOT CARRE CHARLES RENAULT CHARPENTIER MENARD MAILLARD BARON BERTIN BAILLY HERVE "
+    "SCHNEIDER FERNANDEZ COLLET LEGER BOUVIER JULIEN PREVOST MILLET PERROT DANIEL COUSIN "
+    "GERMAIN BRETON BESSON LANGLOIS REMY PELLETIER LEVEQUE PERRIER LEBLANC BARRE LEBRUN "
+    "MARCHAL WEBER MALLET HAMON BOULANGER JACOB MONNIER MICHAUD RODRIGUEZ GUICHARD GILLET "
+    "ETIENNE GRONDIN POULAIN TESSIER CHEVALLIER COLLIN CHAUVIN BOUCHET GAY LEMAITRE BENARD "
+    "MARECHAL HUMBERT REYNAUD ANTOINE HOARAU PERRET BARTHELEMY CORDIER PICHON LEJEUNE GILBERT"
+    " LE_GALL DA_SILVA LE_GOFF LE_ROUX SAINT-ANDRÉ N'DIAYE"
+)
+PRENOMS_F = _mots(
+    "Emma Jade Louise Alice Chloé Lina Rose Léna Mila Julia Inès Zoé Anna Ambre Agathe Juliette "
+    "Manon Camille Lou Sarah Romane Margaux Eva Nina Lucie Clara Léonie Victoire Charlotte "
+    "Adèle Iris Capucine Mathilde Élise Louna Maëlys Océane Anaïs Pauline Marion Justine Morgane "
+    "Laura Mélissa Noémie Célia Solène Yasmine Nour Salomé"
+)
+PRENOMS_M = _mots(
+    "Gabriel Léo Raphaël Louis Arthur Jules Maël Adam Lucas Hugo Noah Liam Sacha Gabin Nathan "
+    "Tom Théo Ethan Aaron Paul Martin Léon Mathis Axel Baptiste Enzo Timéo Noé Victor Samuel "
+    "Antoine Clément Maxime Quentin Alexandre Romain Thomas Julien Kylian Yanis Mehdi Rayan "
+    "Bastien Florian Valentin Corentin Dylan Kévin Loïc Jérémy"
+)
+PRENOMS = tuple((p, "F") for p in PRENOMS_F) + tuple((p, "M") for p in PRENOMS_M)
+JOURS_18_ANS = 300  # apprentices aged 18 at the start: born in the 300 days from start - 19 y
+# ... and 20-year-olds born in the month that makes them 21 when period 1.2 starts (as the
+# demo contract's apprentice): 28 days, so that every month has them.
+JOURS_20_ANS = 28
+JOURS_NAISSANCE = JOURS_18_ANS + JOURS_20_ANS
+NAISSANCE_MAITRES = (date(1966, 1, 1), date(1977, 12, 31))  # aged 48 to 61 in 2026
+
+
+class ErreurGeneration(Exception):
+    """A French message for the user; `code` is the command's exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Bilan:
+    opco: str
+    siren: str
+    nombre: int
+    premier_rang: int
+    dernier_rang: int
+    par_etat: dict[str, int]
+    lignes: int  # rows inserted, all tables
+    gabarits: int  # lifecycles replayed through the services
+    duree: float  # seconds
+
+
+# --- Who: distinct apprentices and maîtres, a bijection of the OPCO's dossier number ---------
+
+
+def _ascii(texte: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", texte)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else "-" for c in plain.lower().replace("'", ""))
+
+
+def _premier_pas(modulo: int, depart: int) -> int:
+    """A multiplier coprime with `modulo`: i -> i * pas % modulo is a permutation."""
+    pas = depart
+    while gcd(pas, modulo) != 1:
+        pas += 1
+    return pas
+
+
+@dataclass(frozen=True)
+class Identites:
+    """The n-th generated apprentice and maître (n: the dossier's sequence number, minus 1).
+
+    Distinct n give distinct apprentices (name, first name, birth date) and distinct maîtres,
+    so duplicate keys never collide and no maître follows two generated apprentices. The
+    numbering is scrambled so that neighbours do not look alike."""
+
+    domaine_maitres: str
+    taille: int = len(NOMS) * len(PRENOMS) * JOURS_NAISSANCE
+    taille_maitres: int = (
+        len(NOMS) * len(PRENOMS) * ((NAISSANCE_MAITRES[1] - NAISSANCE_MAITRES[0]).days + 1)
+    )
+    pas: int = field(init=False)
+    pas_maitres: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pas", _premier_pas(self.taille, 7_368_787))
+        object.__setattr__(self, "pas_maitres", _premier_pas(self.taille_maitres, 48_271_073))
+
+    def apprenti(self, n: int, debut: date, variante: int = 0) -> dict[str, Any]:
+        """The apprentice block's personal fields for a contract starting on `debut`."""
+        tour, reste = divmod(n, self.taille)
+        i = reste * self.pas % self.taille
+        jour, i = i % JOURS_NAISSANCE, i // JOURS_NAISSANCE
+        prenom, sexe = PRENOMS[i % len(PRENOMS)]
+        nom = NOMS[i // len(PRENOMS)]
+        if variante + tour:  # beyond the name space, or a name already taken: compound name
+            memes = PRENOMS_F if sexe == "F" else PRENOMS_M
+            prenom = f"{memes[(variante + tour - 1) % len(memes)]}-{prenom}"
+        naissance = naissance_apprenti(debut, jour)
+        nir13 = f"{1 if sexe == 'M' else 2}{naissance:%y%m}75056{n % 999 + 1:03d}"
+        return {
+            "nom": nom,
+            "prenom": prenom,
+            "sexe": sexe,
+            "dateNaissance": naissance.isoformat(),
+            "nir": nir13 + cle_nir(nir13),
+            "courriel": f"{_ascii(prenom)}.{_ascii(nom)}@example.org",
+        }
+
+    def modele(self, n: int, debut: date) -> dict[str, Any]:
+        """The n-th apprentice of the template dossiers (a name never generated otherwise)."""
+        return {**self.apprenti(n, debut), "nom": "GABARIT"}
+
+    def maitre(self, n: int) -> dict[str, Any]:
+        i = n % self.taille_maitres * self.pas_maitres % self.taille_maitres
+        jours = (NAISSANCE_MAITRES[1] - NAISSANCE_MAITRES[0]).days + 1
+        jour, i = i % jours, i // jours
+        prenom, _ = PRENOMS[i % len(PRENOMS)]
+        nom = NOMS[i // len(PRENOMS)]
+        return {
+            "nom": nom,
+            "prenom": prenom,
+            "dateNaissance": (NAISSANCE_MAITRES[0] + timedelta(days=jour)).isoformat(),
+            "courriel": f"{_ascii(prenom)[0]}.{_ascii(nom)}@{self.domaine_maitres}",
+        }
+
+
+def naissance_apprenti(debut: date, jour: int) -> date:
+    """Birth date number `jour` (0 <= jour < JOURS_NAISSANCE) for a contract starting on the 1st
+    of a month. The pay periods of the demo contract (43 % then 53 % in year 1, 61 % in year 2)
+    are then right for the apprentice's age: 18 at the start and under 21 until the end, or 20
+    turning 21 in the month before period 1.2 (9th month), whose rate then applies."""
+    if jour < JOURS_18_ANS:
+        return ajouter_mois(debut, -19 * 12) + timedelta(days=jour)
+    mois = ajouter_mois(debut, 8 - 21 * 12)
+    return mois.replace(day=jour - JOURS_18_ANS + 1)
+
+
+def appliquer_identite(cerfa: dict, apprenti: dict, maitre: dict) -> dict:
+    """A copy of `cerfa` for another apprentice and maître (the rest shared, never mutated)."""
+    return {
+        **cerfa,
+        "apprenti": {**cerfa["apprenti"], **apprenti},
+        "maitre1": {**cerfa["maitre1"], **maitre},
+    }
+
+
+# --- When: the contract of a reception day ---------------------------------------------------
+
+
+def dates_contrat(reception: date) -> tuple[date, date]:
+    """(start, conclusion) of the contract received on `reception`: it starts on the 1st of
+    the month (received within its first 5 days, never late) or of the next month, and was
+    concluded 12 days before the start, or on the day it was sent if that is earlier."""
+    debut = reception.replace(day=1) if reception.day <= 5 else premier_du_mois_suivant(reception)
+    return debut, min(debut - timedelta(days=12), reception)
+
+
+def _decaler(valeur: str, mois: int) -> str:
+    """A wire date moved by `mois` months; a month's last day stays its month's last day."""
+    jour = date.fromisoformat(valeur[:10])
+    if (jour + timedelta(days=1)).day == 1:
+        return (ajouter_mois(jour.replace(day=1), mois + 1) - timedelta(days=1)).isoformat()
+    return ajouter_mois(jour, mois).isoformat()
+
+
+def cerfa_cohorte(referentiel: Referentiel, base: dict, debut: date, conclusion: date) -> dict:
+    """The base Cerfa moved to start on `debut` and concluded on `conclusion`: every contract
+    date and pay period moves by whole months, the hiring salary follows the SMIC then."""
+    cerfa = copy.deepcopy(base)
+    contrat, formation = cerfa["contrat"], cerfa["formation"]
+    mois = mois_entre(date.fromisoformat(contrat["dateDebutContrat"]), debut)
+    for bloc, champs in (
+        (contrat, ("dateDebutContrat", "dateDebutFormationPratique", "dateFinContrat")),
+        (formation, ("dateDebutFormation", "dateFinFormation")),
+    ):
+        for champ in champs:
+            if bloc.get(champ):
+                bloc[champ] = _decaler(bloc[champ], mois)
+    for ligne in contrat["remunerationsAnnuelles"]:
+        ligne["dateDebut"], ligne["dateFin"] = (
+            _decaler(ligne["dateDebut"], mois),
+            _decaler(ligne["dateFin"], mois),
+        )
+    contrat["dateConclusion"] = conclusion.isoformat()
+    smic = smic_employeur(cerfa, referentiel, debut)
+    taux = taux_premiere_periode(cerfa)
+    if smic and taux is not None:
+        salaire = salaire_minimal(taux, smic, minutes_hebdo(cerfa))
+        contrat["salaireEmbauche"] = float(salaire)  # a JSON number, as the client sends it
+    return cerfa
+
+
+# --- The plan: state and reception time of each position of the run ------------------------
+
+
+def repartir(nombre: int) -> dict[str, int]:
+    """Dossiers per state for `nombre` (largest remainder; every state once from 7 on)."""
+    parts = {e.value: nombre * p / 100 for e, p in REPARTITION.items()}
+    comptes = {e: int(v) for e, v in parts.items()}
+    for e in sorted(parts, key=lambda e: parts[e] - comptes[e], reverse=True):
+        if sum(comptes.values()) == nombre:
+            break
+        comptes[e] += 1
+    if nombre >= len(ETATS):
+        for e in ETATS:
+            if comptes[e] == 0:
+                comptes[max(comptes, key=comptes.get)] -= 1
+                comptes[e] = 1
+    return comptes
+
+
+@dataclass(frozen=True)
+class Position:
+    etat: str
+    reception: datetime
+    etapes: dict[str, datetime]  # time of each step of the lifecycle
+    date_rupture: date | None
+    motif_rupture: str | None
+
+    @property
+    def cle(self) -> tuple[str, date, date | None]:
+        """What the services' result depends on besides the apprentice: the template."""
+        return self.etat, self.reception.date(), self.date_rupture
+
+
+@dataclass(frozen=True)
+class Plan:
+    opco: Opco
+    maintenant: datetime
+    comptes: dict[str, int]
+
+    @property
+    def nombre(self) -> int:
+        return sum(self.comptes.values())
+
+    def positions(self) -> Iterator[Position]:
+        """Every position in order of reception (= of rank)."""
+        o, now = self.opco, self.maintenant
+        decides = {e.value: self.comptes[e.value] for e in DECIDES}
+        n_decides = sum(decides.values())
+        jours = min(max(n_decides / RECEPTIONS_PAR_JOUR, JOURS_DECIDES[0]), JOURS_DECIDES[1])
+        fin = now - max(FIN_DECIDES, o.delai_refus_implicite + timedelta(days=5))
+        phases = (
+            (None, n_decides, fin - timedelta(days=jours), fin),
+            (
+                Etat.EN_COURS_INSTRUCTION.value,
+                self.comptes[Etat.EN_COURS_INSTRUCTION],
+                now - o.delai_refus_implicite + timedelta(days=1),
+                now - o.delai_debut_instruction - timedelta(hours=1),
+            ),
+            (
+                Etat.TRANSMIS.value,
+                self.comptes[Etat.TRANSMIS],
+                now - o.delai_debut_instruction + timedelta(hours=1),
+                now - timedelta(minutes=5),
+            ),
+        )
+        # Smooth weighted round robin: the decided states interleave evenly, exact counts.
+        courant = dict.fromkeys(decides, 0)
+        for etat_phase, nombre, debut, fin_phase in phases:
+            for k in range(nombre):
+                if etat_phase is None:
+                    for e in courant:
+                        courant[e] += decides[e]
+                    etat = max(courant, key=courant.get)
+                    courant[etat] -= n_decides
+                else:
+                    etat = etat_phase
+                instant = debut + (fin_phase - debut) * ((k + 0.5) / nombre)
+                yield self._position(etat, instant.replace(microsecond=0))
+
+    def _position(self, etat: str, reception: datetime) -> Position:
+        o = self.opco
+        instruction = reception + o.delai_debut_instruction
+        decision = instruction + o.delai_decision
+        etapes = {
+            "reception": reception,
+            "instruction": instruction,
+            "decision": decision,
+            "refus": reception + o.delai_refus_implicite,
+            "annulation": instruction + timedelta(days=3),
+            "solde": decision + timedelta(days=30),
+        }
+        date_rupture = motif = None
+        if etat == Etat.RUPTURE:
+            debut, _ = dates_contrat(reception.date())
+            dernier = self.maintenant.date() - timedelta(days=3)
+            possibles = [(j, m) for j, m in RUPTURES if debut + timedelta(days=j) <= dernier]
+            # One rupture date a day (one template), all of them over the days.
+            jours, motif = (
+                possibles[reception.toordinal() % len(possibles)] if possibles else RUPTURES[0]
+            )
+            date_rupture = debut + timedelta(days=jours)
+            declaree = datetime.combine(date_rupture + timedelta(days=2), datetime.min.time(), UTC)
+            etapes["rupture"] = max(decision + timedelta(hours=1), declaree + timedelta(hours=9))
+        return Position(etat, reception, etapes, date_rupture, motif)
+
+
+# --- The services' result for one template ---------------------------------------------------
+
+COLONNES_COPIEES = (
+    "etat",
+    "commentaire_etat",
+    "controles",
+    "version_norme",
+    "type_contrat_app",
+    "editeur_id",
+    "logiciel",
+    "version_logiciel",
+    "prochaine_action",
+    "engagement",
+    "regime_financement",
+    "participation_employeur",
+    "date_rupture",
+    "organisme_siret",
+    "employeur_siret",
+    "date_debut_contrat",
+)
+COLONNES_ECHEANCE = tuple(
+    c.name for c in Echeance.__table__.columns if c.name not in ("id", "dossier_id")
+)
+COLONNES_FRAIS = tuple(
+    c.name for c in FraisAnnexeEngage.__table__.columns if c.name not in ("id", "dossier_id")
+)
+
+
+@dataclass(frozen=True)
+class Gabarit:
+    """What the services stored for one template, to copy to each dossier of the template."""
+
+    cerfa: dict[str, Any]
+    colonnes: dict[str, Any]
+    garde_cle_doublon: bool  # False once refused or cancelled (the key no longer counts)
+    delai_action: timedelta | None  # next action, after the reception
+    numero_deca: str | None  # the template's, replaced by each dossier's own
+    evenements: tuple[tuple[str, str | None, str, str, str], ...]  # (step, from, to, why, who)
+    echeances: tuple[dict[str, Any], ...]
+    frais: tuple[dict[str, Any], ...]
+
+
+@dataclass
+class Generateur:
+    sandbox: Sandbox
+    opco: Opco
+    siren: str
+    base: dict[str, Any]  # the demo contract, with this CFA and an employer of this OPCO
+    identites: Identites
+    emetteur: dossiers.Emetteur
+    gabarits: dict[tuple, Gabarit] = field(default_factory=dict)
+    rejoues: int = 0
+    modeles: int = 0
+
+    def cerfa(self, reception: date) -> dict:
+        return cerfa_cohorte(self.sandbox.referentiel, self.base, *dates_contrat(reception))
+
+    def preparer(self, positions: list[Position]) -> None:
+        """Replay the lifecycle of each new template once, in a transaction rolled back."""
+        jour = positions[0].reception.date()
+        for cle in [c for c in self.gabarits if c[1] < jour]:  # days behind: never used again
+            del self.gabarits[cle]
+        nouvelles = {p.cle: p for p in positions if p.cle not in self.gabarits}
+        if not nouvelles:
+            return
+        with self.sandbox.session() as session:
+            try:
+                for cle, position in nouvelles.items():
+                    self.gabarits[cle] = self._rejouer(session, position)
+                    self.rejoues += 1
+            finally:
+                session.rollback()
+
+    def _transmettre(self, session: Session, cerfa: dict) -> Dossier:
+        debut = date.fromisoformat(cerfa["contrat"]["dateDebutContrat"])
+        for _ in range(50):
+            self.modeles += 1  # a new apprentice each time: the rolled-back ones are still there
+            modele = appliquer_identite(
+                cerfa, self.identites.modele(self.modeles, debut), self.identites.maitre(0)
+            )
+            try:
+                version = self.opco.versions[0]
+                return dossiers.transmettre(
+                    session, self.sandbox, self.opco, self.emetteur, modele, version
+                )
+            except NormError as exc:
+                if any(i.code != "DOSSIER_DUPLICATE" for i in exc.items):
+                    raise ErreurGeneration(
+                        "Le contrat modèle est refusé à la transmission : "
+                        + " ; ".join(f"[{i.code}] {i.description}" for i in exc.items)
+                    ) from exc
+        raise ErreurGeneration("Aucune identité libre pour le dossier modèle.")
+
+    def _rejouer(self, session: Session, position: Position) -> Gabarit:
+        """The services' lifecycle for one template, with the first dossier's times."""
+        t, etat, sandbox = position.etapes, position.etat, self.sandbox
+        d = self._transmettre(session, self.cerfa(position.reception.date()))
+        # Received at its own time, not now: what follows depends on it.
+        d.recu_le = d.maj_le = position.reception
+        simulateur.planifier_reception(d, sandbox)
+        etapes = ["reception"] * len(d.evenements)
+
+        def etape(nom: str, action: Callable[[], object]) -> None:
+            avant = len(d.evenements)
+            action()
+            etapes.extend([nom] * (len(d.evenements) - avant))
+
+        acteur = "simulateur"
+        if etat != Etat.TRANSMIS:
+            etape(
+                "instruction",
+                lambda: simulateur.instruire(session, sandbox, d, t["instruction"], acteur),
+            )
+        if etat == Etat.REFUSE:
+            etape("refus", lambda: simulateur.refus_implicite(session, d, t["refus"]))
+        elif etat == Etat.ANNULE:
+            etape(
+                "annulation",
+                lambda: pilotage.forcer(session, sandbox, d, etat, MOTIF_ANNULATION, None),
+            )
+        elif etat in (Etat.ENGAGE, Etat.RUPTURE, Etat.SOLDE):
+            # The convention came with the contract: the decision is due after the delay and
+            # claimed by the simulator. Every generated maître is distinct: no other active
+            # dossier of the OPCO shares one, which is all the instruction reads of them.
+            simulateur.planifier(d, None, None)
+            etape(
+                "decision",
+                lambda: simulateur.decider(session, sandbox, d, t["decision"], acteur, actifs=()),
+            )
+            if d.etat != Etat.ENGAGE:
+                raise ErreurGeneration(
+                    f"L'instruction refuse le contrat modèle chez {self.opco.nom} : "
+                    f"{d.commentaire_etat}"
+                )
+            if etat == Etat.RUPTURE:
+                etape(
+                    "rupture",
+                    lambda: ruptures.rompre(
+                        session, sandbox, d, position.date_rupture, position.motif_rupture, "client"
+                    ),
+                )
+            elif etat == Etat.SOLDE:
+                etape("solde", lambda: pilotage.forcer(session, sandbox, d, etat, None, None))
+        if d.etat != etat:
+            raise ErreurGeneration(f"Le dossier modèle est à l'état {d.etat}, {etat} attendu.")
+        session.flush()
+        action = aware(d.prochaine_action_le) if d.prochaine_action_le else None
+        return Gabarit(
+            cerfa=copy.deepcopy(d.cerfa),
+            colonnes={c: copy.deepcopy(getattr(d, c)) for c in COLONNES_COPIEES},
+            garde_cle_doublon=d.cle_doublon is not None,
+            delai_action=action - position.reception if action else None,
+            numero_deca=d.numero_deca,
+            evenements=tuple(
+                (nom, e.etat_avant, e.etat_apres, e.cause, e.acteur)
+                for nom, e in zip(etapes, d.evenements, strict=True)
+            ),
+            echeances=tuple({c: getattr(e, c) for c in COLONNES_ECHEANCE} for e in d.echeances),
+            frais=tuple({c: getattr(f, c) for c in COLONNES_FRAIS} for f in d.frais_annexes),
+        )
+
+    # --- Rows ------------------------------------------------------------------------------
+
+    def inserer(
+        self, session: Session, positions: list[Position], verifier: bool = False
+    ) -> tuple[int, int]:
+        """Insert one batch in the session's transaction: (rows inserted, first rank).
+
+        Generated apprentices are distinct from each other by construction; `verifier` also
+        renames the few the OPCO may already hold from elsewhere (the insert raised)."""
+        n = len(positions)
+        seq0 = compteurs.reserver_sequence(session, self.opco.id, "dossier", n)
+        rang0 = compteurs.reserver_rangs(session, self.opco.id, self.siren, n)
+        engages = sum(1 for p in positions if self.gabarits[p.cle].numero_deca)
+        deca0 = (
+            compteurs.reserver_sequence(session, self.opco.id, "deca", engages) if engages else 0
+        )
+        ids = _reserver_ids(session, n)
+        variantes: dict[int, int] = {}
+        while True:
+            lignes = self._lignes(positions, seq0, rang0, deca0, ids, variantes)
+            if not verifier:
+                break
+            pris = _cles_prises(session, self.opco.id, [d["cle_doublon"] for d in lignes[0]])
+            if not pris:
+                break
+            for k, d in enumerate(lignes[0]):  # an apprentice the OPCO already has: rename
+                if d["cle_doublon"] in pris:
+                    variantes[k] = variantes.get(k, 0) + 1
+        for modele, rows in zip(
+            (Dossier, EvenementDossier, Echeance, FraisAnnexeEngage), lignes, strict=True
+        ):
+            if rows:
+                _inserer(session, modele.__table__, rows)
+        return sum(len(rows) for rows in lignes), rang0
+
+    def _lignes(
+        self,
+        positions: list[Position],
+        seq0: int,
+        rang0: int,
+        deca0: int,
+        ids: list[int],
+        variantes: dict[int, int],
+    ) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+        opco, siren, identites = self.opco, self.siren, self.identites
+        d_rows, e_rows, ech_rows, f_rows = [], [], [], []
+        deca_seq = deca0
+        for k, p in enumerate(positions):
+            g, seq, ident = self.gabarits[p.cle], seq0 + k, ids[k]
+            debut = g.colonnes["date_debut_contrat"]
+            apprenti = identites.apprenti(seq - 1, debut, variantes.get(k, 0))
+            cerfa = appliquer_identite(g.cerfa, apprenti, identites.maitre(seq - 1))
+            numero_deca = None
+            if g.numero_deca:
+                numero_deca = engagements.deca(cerfa, p.etapes["decision"], deca_seq)
+                deca_seq += 1
+            for nom, avant, apres, cause, acteur in g.evenements:
+                if numero_deca:
+                    cause = cause.replace(g.numero_deca, numero_deca)
+                e_rows.append(
+                    {
+                        "dossier_id": ident,
+                        "horodatage": p.etapes[nom],
+                        "etat_avant": avant,
+                        "etat_apres": apres,
+                        "cause": cause,
+                        "acteur": acteur,
+                    }
+                )
+            d_rows.append(
+                {
+                    **g.colonnes,
+                    "id": ident,
+                    "opco_id": opco.id,
+                    "numero_interne": opco.numero_interne(seq, p.reception),
+                    "numero_externe": opco.numero_externe(seq, p.reception),
+                    "numero_deca": numero_deca,
+                    "cfa_siren": siren,
+                    "rang": rang0 + k,
+                    "apprenti_nom": apprenti["nom"],
+                    "apprenti_prenom": apprenti["prenom"],
+                    "apprenti_date_naissance": date.fromisoformat(apprenti["dateNaissance"]),
+                    "cle_doublon": dossiers.cle_doublon(cerfa) if g.garde_cle_doublon else None,
+                    "cerfa": cerfa,
+                    "recu_le": p.reception,
+                    "maj_le": p.etapes[g.evenements[-1][0]],
+                    "prochaine_action_le": p.reception + g.delai_action if g.delai_action else None,
+                }
+            )
+            ech_rows += [{**e, "dossier_id": ident} for e in g.echeances]
+            f_rows += [{**f, "dossier_id": ident} for f in g.frais]
+        return d_rows, e_rows, ech_rows, f_rows
+
+
+def _reserver_ids(session: Session, nombre: int) -> list[int]:
+    """`nombre` dossier ids nobody else will take (the children rows need them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # From the table's own sequence, as any INSERT would: concurrent inserts never clash.
+        return list(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": nombre},
+            )
+        )
+    # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE); a rowid table hands
+    # out max(id) + 1 next.
+    premier = (session.scalar(select(func.max(Dossier.id))) or 0) + 1
+    return list(range(premier, premier + nombre))
+
+
+def _inserer(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert: one Core executemany, or on PostgreSQL a COPY in the same transaction
+    (its executemany runs one INSERT per row, several times slower for these wide rows)."""
+    connexion = session.connection()
+    if connexion.dialect.name != "postgresql":
+        connexion.execute(table.insert(), rows)
+        return
+    colonnes = list(rows[0])
+    serialiser = connexion.dialect._json_serializer or json.dumps
+    en_json = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    brute = connexion.connection.driver_connection
+    with (
+        brute.cursor() as curseur,
+        curseur.copy(f"COPY {table.name} ({', '.join(colonnes)}) FROM STDIN") as copie,
+    ):
+        for row in rows:
+            copie.write_row(
+                [
+                    serialiser(row[c]) if c in en_json and row[c] is not None else row[c]
+                    for c in colonnes
+                ]
+            )
+
+
+def _cles_prises(session: Session, opco_id: str, cles: list[str | None]) -> set[str]:
+    wanted = [c for c in cles if c is not None]
+    pris: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        pris.update(
+            session.scalars(
+                select(Dossier.cle_doublon).where(
+                    Dossier.opco_id == opco_id, Dossier.cle_doublon.in_(wanted[i : i + 500])
+                )
+            )
+        )
+    return pris
+
+
+# --- Entry point -------------------------------------------------------------------------------
+
+
+def _base(sandbox: Sandbox, session: Session, opco: Opco, siren: str) -> dict[str, Any]:
+    """The demo contract from this CFA's first establishment, with an employer of the OPCO
+    (the instruction refuses a contract whose branch belongs to another OPCO)."""
+    chemin = sandbox.settings.fixtures_dir / "dossiers" / "contrat-v14.json"
+    cerfa = json.loads(chemin.read_text("utf-8"))["cerfa"]
+    cfa = session.scalar(select(CfaEnregistre).where(CfaEnregistre.siren == siren))
+    if cfa is None or not cfa.etablissements:
+        connus = ", ".join(session.scalars(select(CfaEnregistre.siren).order_by("siren")))
+        raise ErreurGeneration(
+            f"CFA inconnu : SIREN {siren} (CFA enregistrés : {connus or 'aucun'}).", code=2
+        )
+    etab = cfa.etablissements[0]
+    demo = load_demo(sandbox)
+    adresses = {e["siret"]: e["adresse"] for c in demo["cfas"] for e in c["etablissements"]}
+    organisme = cerfa["organismeFormation"]
+    organisme.update(siret=etab.siret, uaiCfa=etab.uai, denomination=etab.denomination)
+    if etab.siret in adresses:
+        organisme["adresse"] = dict(adresses[etab.siret])
+    employeur = next((e for e in demo["employeurs"] if e["opco"] == opco.id), None)
+    if employeur is not None:
+        cerfa["employeur"].update(
+            {k: employeur[k] for k in ("siret", "denomination", "naf", "codeIdcc", "libelleIdcc")}
+        )
+    else:  # no demo employer of this OPCO: the same employer, under a branch of the OPCO
+        branche = next(
+            (
+                c
+                for c in sandbox.referentiel.conventions.values()
+                if c.opco == opco.id and c.etat.startswith("VIGUEUR")
+            ),
+            None,
+        )
+        if branche is not None:
+            cerfa["employeur"].update(codeIdcc=branche.code, libelleIdcc=branche.libelle)
+    return cerfa
+
+
+def generer(
+    sandbox: Sandbox,
+    nombre: int,
+    opco_id: str = "akto",
+    siren: str | None = None,
+    progression: Callable[[int, int], None] | None = None,
+    taille_lot: int = TAILLE_LOT,
+) -> Bilan:
+    """Generate `nombre` dossiers for the CFA `siren` (default: the first demo CFA) at the OPCO
+    `opco_id`; `progression(done, total)` is called after each batch."""
+    if nombre < 1:
+        raise ErreurGeneration(f"Le nombre de dossiers doit être au moins 1 (reçu : {nombre}).", 2)
+    opco = sandbox.opcos.get(opco_id.lower())
+    if opco is None:
+        raise ErreurGeneration(
+            f"OPCO inconnu : {opco_id} (connus : {', '.join(sandbox.opcos.ids)}).", code=2
+        )
+    if siren is None:
+        siren = str(load_demo(sandbox)["cfas"][0]["siren"])
+    debut = time.perf_counter()
+    sandbox.sync_clock()
+    with sandbox.session() as session:
+        base = _base(sandbox, session, opco, siren)
+    domaine = base["maitre1"].get("courriel", "x@entreprise.example").split("@")[-1]
+    generateur = Generateur(
+        sandbox,
+        opco,
+        siren,
+        base,
+        Identites(domaine),
+        dossiers.Emetteur(siren, None, LOGICIEL, _version()),
+    )
+    plan = Plan(opco, sandbox.clock.now().replace(microsecond=0), repartir(nombre))
+    fait = lignes = 0
+    premier_rang = None
+    for lot in _lots(plan.positions(), taille_lot):
+        generateur.preparer(lot)
+        try:
+            with sandbox.session() as session:
+                rows, rang = generateur.inserer(session, lot)
+                session.commit()
+        except IntegrityError:  # an apprentice already at the OPCO: again, renaming him
+            with sandbox.session() as session:
+                rows, rang = generateur.inserer(session, lot, verifier=True)
+                session.commit()
+        lignes += rows
+        premier_rang = rang if premier_rang is None else premier_rang
+        fait += len(lot)
+        if progression:
+            progression(fait, nombre)
+    if sandbox.engine.dialect.name == "postgresql" and nombre >= ANALYSE_DES:
+        # Fresh statistics after a bulk load: the planner keeps using the indexes.
+        with sandbox.session() as session:
+            session.execute(text("ANALYZE dossiers, evenements_dossier, echeances, frais_annexes"))
+            session.commit()
+    return Bilan(
+        opco=opco.id,
+        siren=siren,
+        nombre=nombre,
+        premier_rang=premier_rang or 0,
+        dernier_rang=(premier_rang or 0) + nombre - 1,
+        par_etat=plan.comptes,
+        lignes=lignes,
+        gabarits=generateur.rejoues,
+        duree=time.perf_counter() - debut,
+    )
+
+
+def _version() -> str:
+    try:
+        return metadata.version("opco-server")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def _lots(positions: Iterator[Position], taille: int) -> Iterator[list[Position]]:
+    lot: list[Position] = []
+    for p in positions:
+        lot.append(p)
+        if len(lot) == taille:
+            yield lot
+            lot = []
+    if lot:
+        yield lot

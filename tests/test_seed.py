@@ -1,0 +1,306 @@
+"""`opco-server seed`: bulk dossiers that the norm's API cannot tell from service-made ones."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from datetime import date, timedelta
+
+import pytest
+
+from opco_server.cli import main
+from opco_server.config import Settings
+from opco_server.services import controles, dossiers, generation
+from rules.cycle_de_vie import Etat
+from tests.api.test_cycle_de_vie import PDF, convention_de, detail, pilotage
+from tests.conftest import ROOT, NormClient, _postgres_database
+
+N = 300
+CHAMPS_OPCO = ("numeroInterne", "numeroExterne", "numeroDeca", "etat", "commentaireEtat")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded(request, tmp_path_factory):
+    """A database seeded with N dossiers by the command, and the app serving it."""
+    if request.param == "sqlite":
+        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('seed') / 'seed.sqlite3'}"])
+    else:
+        urls = _postgres_database()
+    url = next(urls)
+    assert main(["seed", "--dossiers", str(N), "--database", url]) == 0
+
+    from opco_server import create_app
+    from opco_server.seed import identities
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app = create_app(Settings(database_url=url, validate_responses=True))
+    sandbox = app.app.extensions["opco.sandbox"]
+    with app.test_client() as client:
+        yield url, client, NormClient(client, identities(sandbox))
+    sandbox.fermer()
+    next(urls, None)  # PostgreSQL: drop the database
+
+
+def etats(cfa) -> tuple[int, list[dict]]:
+    """Every page of /v2/dossiers/etats until an empty one: (total, items in order)."""
+    items, page = [], 1
+    while True:
+        body = cfa.get("/v2/dossiers/etats", params={"numeroPage": page}).json()
+        if not body["EtatDossierResult"]:
+            return body["total"], items
+        assert body["count"] == len(body["EtatDossierResult"])
+        items += body["EtatDossierResult"]
+        page += 1
+
+
+def copie(cfa, numero: str, prenom: str) -> tuple[dict, str]:
+    """POST the seeded dossier's Cerfa again for another apprentice (through the API)."""
+    cerfa = {k: v for k, v in detail(cfa, numero)["cerfa"].items() if k not in CHAMPS_OPCO}
+    cerfa["apprenti"] = {**cerfa["apprenti"], "prenom": prenom}
+    cerfa["contrat"] = {k: v for k, v in cerfa["contrat"].items() if k != "dateRupture"}
+    response = cfa.transmettre({"cerfa": cerfa})
+    assert response.status_code == 200, response.text
+    return cerfa, response.json()["numeroInterne"]
+
+
+def engager(client, cfa, cerfa: dict, numero: str) -> None:
+    """Convention (as the demo scenario's) then instruction now, through the sandbox."""
+    convention = convention_de(
+        {"cerfa": cerfa},
+        numero,
+        couts={"coutTotalPedagogieCFA": 15800},
+        dateSignature=cerfa["contrat"]["dateConclusion"],
+    )
+    response = cfa.post(
+        "/v1/conventions",
+        files={
+            "convention": (None, json.dumps(convention), "application/json"),
+            "fichier": ("convention.pdf", PDF, "application/pdf"),
+        },
+    )
+    assert response.status_code == 200, response.text
+    response = client.post(f"/_sandbox/opcos/akto/dossiers/{numero}/instruction")
+    assert response.status_code == 200, response.text
+
+
+def financement(dossier: dict) -> dict:
+    return {
+        k: dossier[k]
+        for k in ("engagement", "echeances", "engagementsFraisAnnexe", "detailsFacturation")
+    }
+
+
+def test_seed_lists_every_dossier_once_in_every_state(seeded):
+    _, _, cfa = seeded
+    total, items = etats(cfa)
+    assert total == len(items) >= N
+    premiers = items[:N]  # the other tests may add after them
+    assert len({d["numeroInterne"] for d in premiers}) == N
+    assert {d["etat"] for d in premiers} == set(generation.ETATS)
+    assert all(d["numeroDeca"] for d in premiers if d["etat"] in ("ENGAGE", "RUPTURE", "SOLDE"))
+    par_etat = {e: sum(d["etat"] == e for d in premiers) for e in generation.ETATS}
+    assert par_etat == generation.repartir(N)
+
+
+def test_seeded_engagement_and_rupture_are_what_the_services_compute(seeded):
+    _, client, cfa = seeded
+    _, items = etats(cfa)
+    engage = next(d["numeroInterne"] for d in items if d["etat"] == "ENGAGE")
+    rompu = next(d["numeroInterne"] for d in items if d["etat"] == "RUPTURE")
+
+    cerfa, numero = copie(cfa, engage, "Zélie")
+    engager(client, cfa, cerfa, numero)
+    fait = detail(cfa, numero)
+    assert fait["cerfa"]["etat"] == "ENGAGE"
+    assert financement(fait) == financement(detail(cfa, engage))
+    assert fait["echeances"] and fait["engagement"] > 0
+
+    seme = detail(cfa, rompu)
+    cerfa, numero = copie(cfa, rompu, "Maïwenn")
+    engager(client, cfa, cerfa, numero)
+    libelle = seme["comment"].split(" : ", 1)[1].rstrip(".")
+    motif = next(k for k, v in generation.ruptures.MOTIFS.items() if v == libelle)
+    response = cfa.post(
+        "/v2/dossiers/rupture/employeur",
+        json={
+            "numeroInterne": numero,
+            "dateRupture": seme["cerfa"]["contrat"]["dateRupture"],
+            "motif": motif,
+        },
+    )
+    assert response.status_code == 200, response.text
+    fait = detail(cfa, numero)
+    assert fait["cerfa"]["etat"] == "RUPTURE"
+    assert fait["comment"] == seme["comment"]
+    assert financement(fait) == financement(seme)
+    transitions = [
+        [(h["etatAvant"], h["etatApres"]) for h in pilotage(client, n)["historique"]]
+        for n in (numero, rompu)
+    ]
+    assert transitions[0] == transitions[1]
+
+
+def test_post_after_seed_gets_the_next_rank_and_seeding_again_appends(seeded, capsys):
+    url, _, cfa = seeded
+    total, items = etats(cfa)
+    numeros = {d["numeroInterne"] for d in items}
+    contrat = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text  # no duplicate, no IntegrityError
+    nouveau = response.json()["numeroInterne"]
+    assert nouveau not in numeros
+    assert int(nouveau) == max(int(n) for n in numeros) + 1
+    apres, items = etats(cfa)
+    assert apres == total + 1 and items[total]["numeroInterne"] == nouveau
+
+    capsys.readouterr()
+    assert main(["seed", "--dossiers", "20", "--database", url, "--progress"]) == 0
+    sortie = capsys.readouterr()
+    assert f"(rangs {total + 2} à {total + 21})" in sortie.out
+    assert "20/20 100,0 %" in sortie.err and "dossiers/s" in sortie.err  # the progress bar
+    fin, items = etats(cfa)
+    assert fin == total + 21 and items[total]["numeroInterne"] == nouveau
+    ajoutes = [d["numeroInterne"] for d in items[total + 1 :]]
+    assert len(set(ajoutes)) == 20 and not set(ajoutes) & (numeros | {nouveau})
+    assert [int(n) for n in ajoutes] == list(range(int(nouveau) + 1, int(nouveau) + 21))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dossiers", "0"], "au moins 1"),
+        (["--dossiers", "5", "--opco", "nope"], "OPCO inconnu"),
+        (["--dossiers", "5", "--cfa", "123456789"], "CFA inconnu"),
+    ],
+)
+def test_seed_refuses_bad_arguments(tmp_path, capsys, args, message):
+    url = f"sqlite:///{tmp_path / 'seed.sqlite3'}"
+    assert main(["seed", *args, "--database", url]) == 2
+    assert message in capsys.readouterr().err
+
+
+# --- Unit level: the generated Cerfas and apprentices ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def regles():
+    from opco_server.opcos import OpcoRegistry
+    from opco_server.referentiel import charger_referentiel
+
+    settings = Settings(database_url="sqlite://")
+    referentiel = charger_referentiel(settings.fixtures_dir)
+    akto = OpcoRegistry.load(settings.fixtures_dir / "opcos.yaml")["akto"]
+    base = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
+    return referentiel, akto, base["cerfa"]
+
+
+def _verdict(violations) -> list[tuple[str, str, str]]:
+    return sorted((v.code, v.severite.value, v.message) for v in violations)
+
+
+def test_a_sample_of_generated_cerfas_passes_the_rules_like_its_cohort(regles):
+    """Over a year of reception days and many apprentices: no transmission finding at all,
+    and at instruction exactly the verdict of the cohort's contract (which blocks nothing)."""
+    import rules
+    from rules.registry import Moment
+
+    referentiel, akto, base = regles
+    identites = generation.Identites("hotel-du-port.example")
+    jour = date(2025, 11, 3)
+    for k in range(0, 400, 3):
+        reception = jour + timedelta(days=k)
+        debut, conclusion = generation.dates_contrat(reception)
+        cohorte = generation.cerfa_cohorte(referentiel, base, debut, conclusion)
+        ctx = controles.contexte(
+            referentiel,
+            akto,
+            reception + timedelta(days=4),
+            date_reception=reception,
+        )
+        modele = generation.appliquer_identite(
+            cohorte, identites.modele(k, debut), identites.maitre(0)
+        )  # the generator's template for this day
+        assert controles.controler_transmission(modele, ctx) == []
+        attendu = _verdict(rules.evaluer(modele, ctx, Moment.INSTRUCTION))
+        assert not [v for v in attendu if v[1] == "bloquant"]
+        for n in (k, 7 * k + 1, 1_000_003 * k + 5):
+            cerfa = generation.appliquer_identite(
+                cohorte, identites.apprenti(n, debut), identites.maitre(n)
+            )
+            assert controles.controler_transmission(cerfa, ctx) == [], (n, reception)
+            assert _verdict(rules.evaluer(cerfa, ctx, Moment.INSTRUCTION)) == attendu, n
+
+
+def test_generated_apprentices_have_distinct_duplicate_keys(regles):
+    referentiel, _, base = regles
+    identites = generation.Identites("hotel-du-port.example")
+    debut = date(2026, 10, 1)
+    cohorte = generation.cerfa_cohorte(referentiel, base, debut, date(2026, 9, 19))
+    cles = set()
+    for n in range(30_000):
+        apprenti = identites.apprenti(n, debut)
+        cles.add(dossiers.cle_doublon(generation.appliquer_identite(cohorte, apprenti, {})))
+    assert len(cles) == 30_000
+    assert "MARTIN" not in generation.NOMS  # the demo contract can always be sent after a seed
+    beyond = identites.apprenti(identites.taille + 5, debut)
+    assert "-" in beyond["prenom"]  # past the name space: compound first names, still distinct
+    assert beyond != identites.apprenti(5, debut)
+
+
+def test_plan_counts_and_chronology():
+    from datetime import UTC, datetime
+
+    from opco_server.opcos import OpcoRegistry
+
+    akto = OpcoRegistry.load(Settings(database_url="sqlite://").fixtures_dir / "opcos.yaml")["akto"]
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    plan = generation.Plan(akto, now, generation.repartir(1_000))
+    positions = list(plan.positions())
+    assert len(positions) == 1_000
+    assert {e: sum(p.etat == e for p in positions) for e in generation.ETATS} == plan.comptes
+    receptions = [p.reception for p in positions]
+    assert receptions == sorted(receptions) and receptions[-1] < now
+    for p in positions:
+        fin = p.etapes[
+            {"TRANSMIS": "reception", "EN_COURS_INSTRUCTION": "instruction"}.get(
+                p.etat, {"REFUSE": "refus", "ANNULE": "annulation"}.get(p.etat, "decision")
+            )
+        ]
+        assert fin <= now
+        if p.etat == Etat.TRANSMIS:  # the instruction is still ahead
+            assert p.reception + akto.delai_debut_instruction > now
+        if p.etat == Etat.RUPTURE:
+            debut, _ = generation.dates_contrat(p.reception.date())
+            assert debut < p.date_rupture < now.date() and p.etapes["rupture"] <= now
+        if p.etat == Etat.SOLDE:
+            assert p.etapes["solde"] <= now
+
+
+@pytest.mark.parametrize("opco", ["opcoep", "afdas"])
+def test_seed_works_at_an_opco_with_or_without_a_demo_employer(tmp_path, capsys, opco):
+    url = f"sqlite:///{tmp_path / 'seed.sqlite3'}"
+    assert main(["seed", "--dossiers", "8", "--opco", opco, "--database", url]) == 0
+    assert f"8 dossiers générés chez {opco}" in capsys.readouterr().out
+
+
+def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
+    from sqlalchemy import select
+
+    from opco_server.models import Dossier
+    from opco_server.sandbox import Sandbox
+
+    sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
+    sandbox.prepare_database()
+    generation.generer(sandbox, 10)
+    apprenti = generation.Identites.apprenti
+
+    def deja_vus(self, n, debut, variante=0):  # the next run draws the first run's apprentices
+        return apprenti(self, n - 10 if variante == 0 and n >= 10 else n, debut, variante)
+
+    monkeypatch.setattr(generation.Identites, "apprenti", deja_vus)
+    assert generation.generer(sandbox, 10).premier_rang == 11
+    with sandbox.session() as session:
+        prenoms = session.scalars(select(Dossier.apprenti_prenom).where(Dossier.rang > 10)).all()
+    assert len(prenoms) == 10 and any("-" in p for p in prenoms)
+    sandbox.fermer()
