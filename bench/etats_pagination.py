@@ -1,10 +1,14 @@
-"""Benchmark: paging /v2/dossiers/etats is as fast for a CFA with 100,000 dossiers as with 10.
+"""Benchmark: paging /v2/dossiers/etats is as fast for a CFA with 1,000,000 dossiers as with 10.
 
-Usage: python bench/etats_pagination.py [--dossiers 100000] [--database URL]
+Usage: python bench/etats_pagination.py [--dossiers 1000000] [--database URL] [--reuse]
+                                        [--repeat 200]
 
-It fills one CFA with N dossiers (bulk rows with the same columns the service writes),
-another with 10, then times GET /v2/dossiers/etats on the first, middle and last page of
-each through the real app (in-process ASGI client: token, key and validation included).
+It fills CFA 1 (912345675) with N dossiers and CFA 2 (912345683) with 10 at AKTO through the
+seed generator (`opco-server seed`: realistic dossiers in every state), then times
+GET /akto/v2/dossiers/etats on the first, middle and last page of each through the real app
+(in-process client: token, key, validation and journal included) and prints p50 and p99,
+then the same page read without HTTP (the service: session, query, serialisation).
+`--reuse` skips the seeding of what the database already holds (re-run on the same base).
 """
 
 from __future__ import annotations
@@ -15,70 +19,95 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert
+from sqlalchemy import text
 
 from opco_server.config import Settings
-from opco_server.models import CompteurCfa, Dossier
+from opco_server.services import compteurs, generation
 
-SMALL_SIREN, BIG_SIREN = "912345683", "912345675"
+GROS, PETIT = "912345675", "912345683"  # CFA 1 and CFA 2 of the demo identities
+OPCO = "akto"
+ECHAUFFEMENT = 5  # untimed requests before each series
 
 
-def fill(sandbox, siren: str, siret: str, count: int) -> None:
-    now = datetime.now(UTC)
-    opco = sandbox.opcos["akto"]
+def _nombre(valeur: float) -> str:
+    return f"{round(valeur):,}".replace(",", "\u202f")
+
+
+def _ms(valeur: float) -> str:
+    return f"{valeur:.2f}".replace(".", ",")
+
+
+def progression(fait: int, total: int) -> None:
+    print(f"\r  génération : {_nombre(fait)}/{_nombre(total)}", end="", file=sys.stderr, flush=True)
+    if fait == total:
+        print(file=sys.stderr)
+
+
+def remplir(sandbox, siren: str, voulu: int, reutiliser: bool) -> generation.Bilan | None:
+    """Seed `voulu` dossiers for the CFA (with --reuse: only those it does not hold yet)."""
     with sandbox.session() as session:
-        for start in range(0, count, 5000):
-            rows = [
-                {
-                    "opco_id": "akto",
-                    "numero_interne": f"{siren[-3:]}{i:07d}",
-                    "numero_externe": opco.numero_externe(i, now),
-                    "etat": "TRANSMIS",
-                    "cfa_siren": siren,
-                    "rang": i,
-                    "organisme_siret": siret,
-                    "employeur_siret": "80567891900012",
-                    "apprenti_nom": f"APPRENTI{i}",
-                    "apprenti_prenom": "Bench",
-                    "apprenti_date_naissance": date(2006, 1, 1),
-                    "date_debut_contrat": date(2026, 9, 1),
-                    "type_contrat_app": 11,
-                    "cle_doublon": f"{siren}-{i}",
-                    "version_norme": "v2",
-                    "cerfa": {},
-                    "recu_le": now,
-                    "maj_le": now,
-                }
-                for i in range(start + 1, min(start + 5000, count) + 1)
-            ]
-            session.execute(insert(Dossier), rows)
-        session.merge(CompteurCfa(opco_id="akto", siren=siren, dernier_rang=count))
-        session.commit()
+        deja = compteurs.total_cfa(session, OPCO, siren)
+    manque = voulu - deja if reutiliser else voulu
+    if manque < 1:
+        print(f"CFA {siren} : {_nombre(deja)} dossiers déjà en base, génération sautée")
+        return None
+    return generation.generer(sandbox, manque, OPCO, siren, progression=progression)
 
 
-def timed(client, headers, page: int, repeat: int) -> tuple[float, int]:
+def taille_base(sandbox, url: str) -> int:
+    if url.startswith("sqlite"):
+        chemin = Path(url.split("///", 1)[1])
+        return sum(p.stat().st_size for p in chemin.parent.glob(chemin.name + "*"))
+    with sandbox.session() as session:
+        return session.scalar(text("SELECT pg_database_size(current_database())"))
+
+
+def chronometrer(client, headers, page: int, repeat: int) -> tuple[list[float], int]:
     samples, count = [], 0
-    for _ in range(repeat):
+    for i in range(ECHAUFFEMENT + repeat):
         t0 = time.perf_counter()
         response = client.get(
-            "/akto/v2/dossiers/etats", params={"numeroPage": page}, headers=headers
+            f"/{OPCO}/v2/dossiers/etats", params={"numeroPage": page}, headers=headers
         )
-        samples.append((time.perf_counter() - t0) * 1000)
+        elapsed = (time.perf_counter() - t0) * 1000
         assert response.status_code == 200, response.text
         count = response.json()["count"]
-    return statistics.median(samples), count
+        if i >= ECHAUFFEMENT:
+            samples.append(elapsed)
+    return samples, count
+
+
+def chronometrer_service(sandbox, siren: str, page: int, repeat: int) -> list[float]:
+    """The same page without HTTP: session, page query, total, serialisation."""
+    from opco_server.schemas import dossiers as schemas
+    from opco_server.services import dossiers
+
+    opco, samples = sandbox.opcos[OPCO], []
+    for i in range(ECHAUFFEMENT + repeat):
+        t0 = time.perf_counter()
+        with sandbox.session() as session:
+            schemas.etats_dossiers.dump(dossiers.page_etats(session, opco, siren, page).dossiers)
+        if i >= ECHAUFFEMENT:
+            samples.append((time.perf_counter() - t0) * 1000)
+    return samples
+
+
+def p99(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dossiers", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file)")
+    parser.add_argument("--dossiers", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=200, help="requêtes mesurées par page")
+    parser.add_argument("--database", help="URL SQLAlchemy (défaut : un fichier SQLite temporaire)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="ne pas regénérer les dossiers déjà en base"
+    )
     args = parser.parse_args()
     url = args.database or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
 
@@ -90,25 +119,39 @@ def main() -> int:
         warnings.simplefilter("ignore")
         app = create_app(Settings(database_url=url, log_level="WARNING"))
     sandbox = app.app.extensions["opco.sandbox"]
-    t0 = time.perf_counter()
-    fill(sandbox, BIG_SIREN, "91234567500017", args.dossiers)
-    fill(sandbox, SMALL_SIREN, "91234568300011", 10)
-    print(
-        f"base {sandbox.engine.dialect.name}: {args.dossiers} + 10 dossiers en "
-        f"{time.perf_counter() - t0:.1f} s"
-    )
+    print(f"Base : {sandbox.engine.dialect.name} ({url})")
+    for siren, voulu in ((GROS, args.dossiers), (PETIT, 10)):
+        bilan = remplir(sandbox, siren, voulu, args.reuse)
+        if bilan is not None:
+            print(
+                f"CFA {siren} : {_nombre(bilan.nombre)} dossiers générés en "
+                f"{bilan.duree:.1f} s ({_nombre(bilan.nombre / bilan.duree)} dossiers/s, "
+                f"{_nombre(bilan.lignes)} lignes, {_nombre(bilan.lignes / bilan.duree)} "
+                f"lignes/s, {bilan.gabarits} cycles de vie rejoués)".replace(".", ",", 1)
+            )
+    print(f"Taille de la base : {taille_base(sandbox, url) / 1e9:.2f} Go".replace(".", ","))
 
     ids = identities(sandbox)
-    size = sandbox.opcos["akto"].taille_page_etats
-    print(f"{'CFA':<22}{'page':>8}{'dossiers/page':>15}{'médiane (ms)':>15}")
+    size = sandbox.opcos[OPCO].taille_page_etats
+    print(
+        f"{'CFA':<24}{'page':>8}{'dossiers/page':>15}{'p50 (ms)':>11}{'p99 (ms)':>11}"
+        f"{'service p50':>13}{'service p99':>13}"
+    )
     with app.test_client() as client:
-        for index, total in ((1, 10), (0, args.dossiers)):
-            headers = NormClient(client, ids, "akto", index).headers()
+        for index, siren in ((1, PETIT), (0, GROS)):
+            with sandbox.session() as session:
+                total = compteurs.total_cfa(session, OPCO, siren)
+            headers = NormClient(client, ids, OPCO, index).headers()
             last = max(1, -(-total // size))
             for page in sorted({1, (last + 1) // 2, last}):
-                median, count = timed(client, headers, page, args.repeat)
-                print(f"{f'{total} dossiers':<22}{page:>8}{count:>15}{median:>15.2f}")
-    sandbox.engine.dispose()
+                samples, count = chronometrer(client, headers, page, args.repeat)
+                service = chronometrer_service(sandbox, siren, page, args.repeat)
+                print(
+                    f"{f'{_nombre(total)} dossiers':<24}{page:>8}{count:>15}"
+                    f"{_ms(statistics.median(samples)):>11}{_ms(p99(samples)):>11}"
+                    f"{_ms(statistics.median(service)):>13}{_ms(p99(service)):>13}"
+                )
+    sandbox.fermer()
     return 0
 
 

@@ -37,7 +37,7 @@ def main() -> int:
             response = client.post("/_sandbox/reinitialiser")
             assert response.status_code == 200, response.text
             samples.append(response.json()["dureeMs"])
-    app.app.extensions["opco.sandbox"].engine.dispose()
+    app.app.extensions["opco.sandbox"].fermer()
     samples.sort()
     print(f"base {url.split(':', 1)[0]}: réinitialisation complète, {args.repeat} appels")
     print(
