@@ -166,47 +166,42 @@ def multipart(facture: dict) -> bytes:
     return b"".join(parts)
 
 
-def factures_a_emettre(base: str, entetes: dict[str, str], limite: int) -> list[bytes]:
-    """One invoice per engaged dossier of the CFA, on its first open échéance."""
+def factures_a_emettre(
+    base: str, entetes: dict[str, str], lignes: list[dict], limite: int
+) -> list[bytes]:
+    """One invoice per engaged dossier of the CFA (états lines), on its first échéance."""
     corps: list[bytes] = []
-    page = 1
-    while len(corps) < limite:
-        status, body = requete(
-            "GET", f"{base}/v2/dossiers/etats?numeroPage={page}", headers=entetes
-        )
-        lignes = json.loads(body)["EtatDossierResult"] if status == 200 else []
-        if not lignes:
+    for ligne in lignes:
+        if ligne["etat"] != "ENGAGE":
+            continue
+        if len(corps) >= limite:
             break
-        for ligne in lignes:
-            if ligne["etat"] != "ENGAGE" or len(corps) >= limite:
-                continue
-            _, detail = requete(
-                "GET", f"{base}/v2/dossiers?numeroInterne={ligne['numeroInterne']}", headers=entetes
-            )
-            dossier = json.loads(detail)
-            echeance = dossier["echeances"][0]
-            montant = echeance["montantTotal"]
-            facture = {
-                "numero": f"BENCH-{secrets.token_hex(6)}",
-                "dateEmission": dossier["cerfa"]["contrat"]["dateDebutContrat"],
-                "ibanEmetteur": "FR7630004000010001234567830",
-                "siretEmetteur": dossier["cerfa"]["organismeFormation"]["siret"],
-                "estCertificatRealisation": False,
-                "montantTotal": montant,
-                "lignes": [
-                    {
-                        "montant": montant,
-                        "natureLigne": "PEDAGOGIE",
-                        "quantite": 1,
-                        "numeroEcheance": echeance["numero"],
-                        "codificationEcheance": echeance["codification"],
-                        "numeroDeca": dossier["cerfa"]["numeroDeca"],
-                        "numeroDossier": dossier["cerfa"]["numeroExterne"],
-                    }
-                ],
-            }
-            corps.append(multipart(facture))
-        page += 1
+        _, detail = requete(
+            "GET", f"{base}/v2/dossiers?numeroInterne={ligne['numeroInterne']}", headers=entetes
+        )
+        dossier = json.loads(detail)
+        echeance = dossier["echeances"][0]
+        montant = echeance["montantTotal"]
+        facture = {
+            "numero": f"BENCH-{secrets.token_hex(6)}",
+            "dateEmission": dossier["cerfa"]["contrat"]["dateDebutContrat"],
+            "ibanEmetteur": "FR7630004000010001234567830",
+            "siretEmetteur": dossier["cerfa"]["organismeFormation"]["siret"],
+            "estCertificatRealisation": False,
+            "montantTotal": montant,
+            "lignes": [
+                {
+                    "montant": montant,
+                    "natureLigne": "PEDAGOGIE",
+                    "quantite": 1,
+                    "numeroEcheance": echeance["numero"],
+                    "codificationEcheance": echeance["codification"],
+                    "numeroDeca": dossier["cerfa"]["numeroDeca"],
+                    "numeroDossier": dossier["cerfa"]["numeroExterne"],
+                }
+            ],
+        }
+        corps.append(multipart(facture))
     return corps
 
 
@@ -295,21 +290,21 @@ def ecrire_plan(travail: Path, cible: Cible, scenario: str, donnees: dict) -> Pa
 def preparer_donnees(base: str, factures_max: int) -> dict[str, list]:
     """Numbers to read back, the CFA's page count, and invoices on engaged dossiers."""
     entetes = entetes_norme(jeton(base))
-    numeros: list[str] = []
+    lignes: list[dict] = []
     pages = 0
     while True:
         _status, body = requete(
             "GET", f"{base}/v2/dossiers/etats?numeroPage={pages + 1}", headers=entetes
         )
-        lignes = json.loads(body)["EtatDossierResult"]
-        if not lignes:
+        page = json.loads(body)["EtatDossierResult"]
+        if not page:
             break
         pages += 1
-        numeros += [ligne["numeroInterne"] for ligne in lignes]
+        lignes += page
     return {
-        "numeros": numeros[:5000],
+        "numeros": [ligne["numeroInterne"] for ligne in lignes[:5000]],
         "pages": max(pages, 1),
-        "factures": factures_a_emettre(base, entetes, factures_max),
+        "factures": factures_a_emettre(base, entetes, lignes, factures_max),
     }
 
 

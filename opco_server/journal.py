@@ -146,7 +146,7 @@ class EcrivainJournal:
     Entries reach the database within `DELAI_S`; the journal's readers call `vider()` first,
     so in one process a read always sees every request made before it. The queue is bounded:
     beyond `CAPACITE` pending entries (a database that stopped answering), entries are
-    counted as lost rather than growing memory.
+    dropped with a warning rather than growing memory.
     """
 
     DELAI_S = 0.05
@@ -155,7 +155,6 @@ class EcrivainJournal:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.perdues = 0
         self._file: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._verrou = threading.Lock()  # one writer at a time: entries keep their order
         self._signal = threading.Event()
@@ -165,7 +164,7 @@ class EcrivainJournal:
 
     def ajouter(self, entry: dict[str, Any]) -> None:
         if self._file.qsize() >= self.CAPACITE:
-            self.perdues += 1
+            logger.warning("journal saturé : entrée perdue (%s %s)", entry["method"], entry["path"])
             return
         self._file.put(entry)
         self._signal.set()
@@ -234,7 +233,6 @@ class EcrivainJournal:
                 journal.elaguer(session, self.sandbox, len(lot))
                 session.commit()
         except Exception:  # the journal must never break the sandbox
-            self.perdues += len(lot)
             logger.exception("%d entrées du journal perdues", len(lot))
 
 

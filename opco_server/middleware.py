@@ -96,8 +96,8 @@ class OpcoPrefixMiddleware:
             scope["path"] = scope["root_path"] + remainder
             scope["raw_path"] = scope["path"].encode()
         if scope["type"] == "http":
-            # One read, off the event loop: the shared clock and profile, and this OPCO's
-            # simulated faults (PannesMiddleware reads them from the scope).
+            # Off the event loop: adopt the shared clock and profile, and read this OPCO's
+            # simulated faults once (PannesMiddleware takes them from the scope).
             opco = scope.get(SCOPE_OPCO)
             scope[SCOPE_PANNE] = await anyio.to_thread.run_sync(self.sandbox.instantane, opco)
         await self.app(scope, receive, send)

@@ -9,14 +9,17 @@ import random
 import time
 from collections import defaultdict, deque
 from datetime import UTC
+from typing import TYPE_CHECKING
 
-import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server.clock import aware
 from opco_server.context import SCOPE_OPCO, SCOPE_PANNE
 from opco_server.errors import ErrorItem, NormError, NotFound
 from opco_server.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from opco_server.models import Panne
 
 
 class Indisponible(NormError):
@@ -49,16 +52,11 @@ class PannesMiddleware:
                     f"Opération non proposée par cet OPCO ({operation}) : voir le tableau des "
                     "implémentations de la norme.",
                 )
-            await self._pannes(opco_id, scope)
+            # Read off the event loop by OpcoPrefixMiddleware, with the clock.
+            await self._pannes(opco_id, scope[SCOPE_PANNE])
         await self.app(scope, receive, send)
 
-    async def _pannes(self, opco_id: str, scope: Scope) -> None:
-        from opco_server.services import pannes
-
-        if SCOPE_PANNE in scope:
-            panne = scope[SCOPE_PANNE]  # read by OpcoPrefixMiddleware with the clock
-        else:
-            panne = await anyio.to_thread.run_sync(pannes.lire, self.sandbox, opco_id)
+    async def _pannes(self, opco_id: str, panne: Panne | None) -> None:
         if panne is None:
             return
         now = self.sandbox.clock.now()

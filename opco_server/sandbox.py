@@ -111,16 +111,10 @@ class Sandbox:
     def instantane(self, opco_id: str | None) -> Any:
         """Once per request, off the event loop: adopt the shared clock and profile
         (sync_clock), then return the OPCO's simulated faults (detached; None if none)."""
-        from opco_server.models import Panne
+        from opco_server.services import pannes
 
         self.sync_clock()
-        if opco_id is None:
-            return None
-        with self.session(lecture=True) as session:
-            panne = session.get(Panne, opco_id)
-            if panne is not None:
-                session.expunge(panne)
-            return panne
+        return None if opco_id is None else pannes.lire(self, opco_id)
 
     def allowed_methods(self, path: str) -> list[str]:
         return self._methods.get(path.lower().rstrip("/") or "/", [])
