@@ -23,7 +23,7 @@ from opco_server.config import Settings
 from opco_server.console import register_console
 from opco_server.journal import JournalMiddleware
 from opco_server.limites import LimiteCorpsMiddleware
-from opco_server.middleware import CONTROL_PREFIX, OpcoPrefixMiddleware
+from opco_server.middleware import CONTROL_PREFIX, RoutingMiddleware
 from opco_server.pannes import PannesMiddleware
 from opco_server.sandbox import Sandbox
 from opco_server.security import SECURITY_MAP
@@ -43,8 +43,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(
         JournalMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, sandbox=sandbox
     )
+    if settings.proxy_de_confiance:
+        # Only when the operator says so: the scheme (Secure cookies) and client address
+        # (throttling) a trusted reverse proxy reports; uvicorn's own implementation.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            trusted_hosts=list(settings.proxy_de_confiance),
+        )
     app.add_middleware(
-        OpcoPrefixMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
+        RoutingMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
     )
     # Inside the prefix (413s in the OPCO's dialect), before anything reads a body.
     app.add_middleware(
@@ -66,7 +76,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
 
 def _add_apis(app: connexion.FlaskApp, sandbox: Sandbox, settings: Settings) -> None:
-    """The norm's API at the root (one prefix per OPCO, stripped by OpcoPrefixMiddleware) and
+    """The norm's API at the root (one prefix per OPCO, stripped by RoutingMiddleware) and
     the control API under /_sandbox, from the documents the sandbox already parsed."""
     app.add_api(
         copy.deepcopy(sandbox.spec),

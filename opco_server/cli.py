@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 
+from opco_server import admin
 from opco_server.config import Settings
 
 
@@ -37,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default=os.environ.get("OPCO_HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("OPCO_PORT", "8000")))
     run.add_argument("--workers", type=int, default=1, help="processus (PostgreSQL conseillé)")
+    run.add_argument(
+        "--ouvert",
+        action="store_true",
+        help="écouter sur une adresse non locale SANS jeton d'administration (OPCO_ADMIN_TOKEN) : "
+        "l'API de pilotage et la console sont alors ouvertes à tout le réseau",
+    )
     run.add_argument(
         "--log-level",
         default=os.environ.get("OPCO_UVICORN_LOG_LEVEL", "info"),
@@ -135,28 +143,34 @@ def _run(args: argparse.Namespace) -> int:
     from opco_server.app import create_app
 
     settings = _settings(args)
+    if not admin.is_loopback(args.host) and settings.admin_token is None and not args.ouvert:
+        print(
+            f"Refus de démarrer : écouter sur « {args.host} » exposerait l'API de pilotage et la "
+            "console à tout le réseau sans jeton d'administration.\n"
+            "Définissez OPCO_ADMIN_TOKEN (recommandé pour une sandbox partagée), écoutez sur "
+            "127.0.0.1, ou ajoutez --ouvert si c'est voulu.",
+            file=sys.stderr,
+        )
+        return 2
     print(f"OPCO Sandbox — base : {_redact(settings.database_url)}", file=sys.stderr)
     print(
         f"OPCO servis sur http://{args.host}:{args.port}/<opco> "
         f"(ex. http://{args.host}:{args.port}/akto/ui/)",
         file=sys.stderr,
     )
+    # X-Forwarded-* are believed only from the proxies the operator names (create_app).
+    options = dict(host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
     if args.workers > 1:
         # Migrate and seed once here; the workers then only open the database.
         _sandbox(args).fermer()
         os.environ["OPCO_DATABASE_URL"] = settings.database_url
         os.environ["OPCO_MIGRATE"] = "0"
         os.environ["OPCO_SEED_DEMO"] = "0"
-        uvicorn.run(
-            "opco_server.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-        )
+        # One console secret for all the workers (a form served by one is posted to another).
+        os.environ.setdefault("OPCO_SECRET_CONSOLE", secrets.token_urlsafe(32))
+        uvicorn.run("opco_server.app:create_app", factory=True, workers=args.workers, **options)
     else:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(create_app(settings), **options)
     return 0
 
 

@@ -34,6 +34,18 @@ class Settings:
     # kilobytes), multipart uploads (one 10 MiB file, its JSON part and the envelope).
     corps_max_octets: int = 1024 * 1024
     multipart_max_octets: int = 11 * 1024 * 1024
+    # Host names the control API and the console answer to (DNS rebinding); None: the
+    # loopback names, checked only while no admin token is set. "*" turns the check off.
+    hotes: tuple[str, ...] | None = None
+    # Proxies whose X-Forwarded-Proto / X-Forwarded-For are believed (addresses, or "*");
+    # None: those headers are ignored.
+    proxy_de_confiance: tuple[str, ...] | None = None
+    # Secret signing the console's anti-CSRF tokens when no admin token is set (shared by the
+    # workers of one server; generated at start when absent).
+    secret_console: str | None = None
+    # Failed console logins (or wrong admin tokens) allowed per client address and window.
+    echecs_connexion_max: int = 10
+    echecs_connexion_fenetre_s: int = 900
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -57,6 +69,12 @@ class Settings:
             values["corps_max_octets"] = int(env["OPCO_CORPS_MAX_OCTETS"])
         if "OPCO_MULTIPART_MAX_OCTETS" in env:
             values["multipart_max_octets"] = int(env["OPCO_MULTIPART_MAX_OCTETS"])
+        if "OPCO_HOTES" in env:
+            values["hotes"] = _liste(env["OPCO_HOTES"])
+        if env.get("OPCO_PROXY_DE_CONFIANCE"):
+            values["proxy_de_confiance"] = _liste(env["OPCO_PROXY_DE_CONFIANCE"])
+        if env.get("OPCO_SECRET_CONSOLE"):
+            values["secret_console"] = env["OPCO_SECRET_CONSOLE"]
         if "OPCO_LOG_LEVEL" in env:
             values["log_level"] = env["OPCO_LOG_LEVEL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -64,6 +82,11 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _liste(value: str) -> tuple[str, ...]:
+    """`a.example, B.example` → ("a.example", "b.example")."""
+    return tuple(v.strip().lower() for v in value.split(",") if v.strip())
 
 
 def _bool(value: str) -> bool:

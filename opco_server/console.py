@@ -7,21 +7,24 @@ journal and the conformance report. Handlers stay short: the work is done by the
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import importlib.util
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import flask
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from opco_server import context
+from opco_server import admin, context
 from opco_server.errors import NormError
 from opco_server.models import (
     Certificat,
@@ -35,7 +38,7 @@ from opco_server.models import (
     Fichier,
     LigneFacture,
 )
-from opco_server.services import factures, horloge, identites, pilotage, simulateur
+from opco_server.services import acces, factures, horloge, identites, pilotage, simulateur
 from rules.cycle_de_vie import Etat, evenements_possibles, prochain_etat
 
 if TYPE_CHECKING:
@@ -45,10 +48,11 @@ console = flask.Blueprint("console", __name__, url_prefix="/console", template_f
 
 PAGE_SIZE = 50
 JOURNAL_LIMIT = 200
-# The admin cookie: also accepted by the control API (/_sandbox) through cookie_admin_valide.
-LOGIN_COOKIE = "opco_admin"
+# The console's session cookie (for /console only: the control API takes the token itself).
+LOGIN_COOKIE = "opco_console_session"
 FLASH_COOKIE = "opco_console_flash"
-LOGIN_MAX_AGE = 12 * 3600
+CSRF_COOKIE = "opco_console_csrf"
+CSRF_FIELD = "csrf"
 ACTEUR = "console"
 
 ETATS = [e.value for e in Etat]
@@ -112,47 +116,78 @@ def register_console(flask_app: flask.Flask) -> None:
     flask_app.register_blueprint(console)
 
 
-# --- access control, flash messages, rendering ----------------------------------------------
+# --- access control, anti-CSRF token, flash messages, rendering --------------------------
 
 
 def _admin_token() -> str | None:
-    return getattr(context.sandbox().settings, "admin_token", None) or None
-
-
-def _login_serializer(token: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(token, salt="opco-console-login")
-
-
-def cookie_admin_valide(token: str, valeur: str) -> bool:
-    """Is `valeur` a login cookie issued by /console/connexion for this admin token?"""
-    try:
-        _login_serializer(token).loads(valeur, max_age=LOGIN_MAX_AGE)
-    except BadSignature:
-        return False
-    return True
+    return context.sandbox().settings.admin_token
 
 
 def _logged_in(token: str) -> bool:
-    return cookie_admin_valide(token, flask.request.cookies.get(LOGIN_COOKIE, ""))
+    valeur = flask.request.cookies.get(LOGIN_COOKIE, "")
+    return acces.session_valide(context.sandbox(), token, valeur)
+
+
+def _secret() -> bytes:
+    """Signs the anti-CSRF tokens and flash messages (shared by the server's workers)."""
+    return context.sandbox().secret_console.encode()
+
+
+def _csrf_cookie() -> str:
+    """This browser's random anti-CSRF value, created (and set by _cookies) when absent."""
+    if "console_csrf" not in flask.g:
+        valeur = flask.request.cookies.get(CSRF_COOKIE, "")
+        if not (20 <= len(valeur) <= 100):
+            valeur = secrets.token_urlsafe(32)
+            flask.g.console_csrf_neuf = True
+        flask.g.console_csrf = valeur
+    return flask.g.console_csrf
+
+
+def csrf_token() -> str:
+    """The token every console form carries: HMAC of this browser's cookie value. A page of
+    another site can neither read the cookie nor compute the HMAC (signed double submit)."""
+    mac = hmac.new(_secret(), _csrf_cookie().encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
+@console.app_template_global("csrf_champ")
+def _csrf_champ() -> Markup:
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{csrf_token()}">')
+
+
+def _refuser_csrf(raison: str):  # type: ignore[no-untyped-def]
+    details = [
+        f"Formulaire refusé ({raison}) : rechargez la page de la console et recommencez.",
+    ]
+    return _page("console_erreur.html", 403, titre="Accès refusé", details=details)
 
 
 @console.before_request
 def _guard():
-    # Browsers tell cross-site form posts apart: refuse them (CSRF), whatever the mode.
-    if (
-        flask.request.method == "POST"
-        and flask.request.headers.get("Sec-Fetch-Site") == "cross-site"
-    ):
-        flask.abort(403)
+    request = flask.request
+    valeurs = [*request.args.values(), *request.form.values(), request.path]
+    if any("\x00" in v for v in valeurs):
+        flask.abort(400)
+    if request.method not in admin.SAFE_METHODS:
+        # Cross-site form posts (CSRF): a foreign Origin or Sec-Fetch-Site, or no valid
+        # token of this browser's cookie, whatever the mode (open sandbox or admin token).
+        raison = admin.foreign_origin(request.headers)
+        if raison is not None:
+            return _refuser_csrf(f"requête d'un autre site : {raison}")
+        offert = request.form.get(CSRF_FIELD, "")
+        if CSRF_COOKIE not in request.cookies or not hmac.compare_digest(
+            offert.encode(), csrf_token().encode()
+        ):
+            return _refuser_csrf("jeton anti-CSRF absent ou invalide")
     token = _admin_token()
-    if token is None or flask.request.endpoint == "console.connexion" or _logged_in(token):
+    if token is None or request.endpoint == "console.connexion" or _logged_in(token):
         return None
-    return flask.redirect(flask.url_for("console.connexion", suite=flask.request.path), 303)
+    return flask.redirect(flask.url_for("console.connexion", suite=request.path), 303)
 
 
 def _flash_serializer() -> URLSafeSerializer:
-    secret = _admin_token() or str(context.sandbox().settings.database_url)
-    return URLSafeSerializer(secret, salt="opco-console-flash")
+    return URLSafeSerializer(_secret(), salt="opco-console-flash")
 
 
 def _flash(kind: str, text: str) -> None:
@@ -171,7 +206,17 @@ def _messages() -> list[list[str]]:
 
 
 @console.after_request
-def _write_flash(response: flask.Response) -> flask.Response:
+def _cookies(response: flask.Response) -> flask.Response:
+    secure = flask.request.is_secure
+    if flask.g.get("console_csrf_neuf"):
+        response.set_cookie(
+            CSRF_COOKIE,
+            flask.g.console_csrf,
+            httponly=True,
+            samesite="Strict",
+            path=admin.CONSOLE_PREFIX,
+            secure=secure,
+        )
     out = flask.g.get("console_flash_out")
     if out:
         response.set_cookie(
@@ -179,11 +224,11 @@ def _write_flash(response: flask.Response) -> flask.Response:
             _flash_serializer().dumps(out),
             httponly=True,
             samesite="Lax",
-            path="/console",
-            secure=flask.request.is_secure,
+            path=admin.CONSOLE_PREFIX,
+            secure=secure,
         )
     elif flask.g.get("console_flash_read"):
-        response.delete_cookie(FLASH_COOKIE, path="/console")
+        response.delete_cookie(FLASH_COOKIE, path=admin.CONSOLE_PREFIX)
     return response
 
 
@@ -753,17 +798,23 @@ def connexion():
         return flask.redirect(suite, 303)
     if flask.request.method == "GET":
         return _page("console_connexion.html", suite=suite, erreur=None)
-    saisi = flask.request.form.get("jeton", "")
-    if not hmac.compare_digest(saisi.encode(), token.encode()):
+    sandbox, adresse = context.sandbox(), flask.request.remote_addr or "?"
+    attente = acces.attente(sandbox, adresse)
+    if attente is None and not admin.token_matches(token, flask.request.form.get("jeton", "")):
+        acces.echouer(sandbox, adresse)
         return _page("console_connexion.html", 401, suite=suite, erreur="Jeton incorrect.")
+    if attente is not None:
+        erreur = f"Trop de tentatives échouées depuis cette adresse : réessayez dans {attente} s."
+        html, status, headers = _page("console_connexion.html", 429, suite=suite, erreur=erreur)
+        return html, status, {**headers, "Retry-After": str(attente)}
     response = flask.redirect(suite, 303)
     response.set_cookie(
         LOGIN_COOKIE,
-        _login_serializer(token).dumps("admin"),
-        max_age=LOGIN_MAX_AGE,
+        acces.ouvrir_session(sandbox, token),
+        max_age=int(acces.DUREE_SESSION.total_seconds()),
         httponly=True,
         samesite="Lax",
-        path="/",
+        path=admin.CONSOLE_PREFIX,
         secure=flask.request.is_secure,
     )
     return response
@@ -771,6 +822,8 @@ def connexion():
 
 @console.post("/deconnexion")
 def deconnexion():
+    """The session ends on the server too: a copy of the cookie is worthless afterwards."""
+    acces.fermer_session(context.sandbox(), flask.request.cookies.get(LOGIN_COOKIE, ""))
     response = flask.redirect(flask.url_for("console.connexion"), 303)
-    response.delete_cookie(LOGIN_COOKIE, path="/")
+    response.delete_cookie(LOGIN_COOKIE, path=admin.CONSOLE_PREFIX)
     return response

@@ -89,7 +89,7 @@ class LimiteCorpsMiddleware:
             if not message.get("more_body", False):
                 break
         if recus:
-            # Changed in place, like OpcoPrefixMiddleware: what is outside sees one request.
+            # Changed in place, like RoutingMiddleware: what is outside sees one request.
             scope["headers"] = [
                 (k, v) for k, v in scope["headers"] if k.lower() != b"transfer-encoding"
             ] + [(b"content-length", str(recus).encode())]

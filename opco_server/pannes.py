@@ -52,7 +52,7 @@ class PannesMiddleware:
                     f"Opération non proposée par cet OPCO ({operation}) : voir le tableau des "
                     "implémentations de la norme.",
                 )
-            # Read off the event loop by OpcoPrefixMiddleware, with the clock.
+            # Read off the event loop by RoutingMiddleware, with the clock.
             await self._pannes(opco_id, scope[SCOPE_PANNE])
         await self.app(scope, receive, send)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +48,14 @@ class Sandbox:
         self._generation = 0
         self.clock.shared = self._changer_horloge
         self.profil = PROFIL_DIALECTES
+        # Signs the console's anti-CSRF tokens and flash messages: derived from the admin
+        # token, else the configured secret (one per multi-worker server), else random.
+        if settings.admin_token:
+            self.secret_console = hmac.new(
+                settings.admin_token.encode(), b"opco-console", hashlib.sha256
+            ).hexdigest()
+        else:
+            self.secret_console = settings.secret_console or secrets.token_urlsafe(32)
         from opco_server.journal import EcrivainJournal
 
         self.journal = EcrivainJournal(self)

@@ -145,7 +145,7 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
             return charger_json(text)
         except JsonRefuse as exc:
             raise BadRequest.one(
-                "JSON_INVALID", f"Le corps n'est pas un JSON valide : {exc}."
+                exc.code, f"Le corps n'est pas un JSON valide : {exc}.", exc.champ
             ) from exc
 
     def _validate(self, body: t.Any) -> None:
@@ -271,8 +271,9 @@ def _decode_part(key: str, values: list, schema: dict) -> t.Any:
     try:
         return charger_json(value)
     except JsonRefuse as exc:
+        champ = f"{key}.{exc.champ}" if exc.champ and exc.champ != "corps" else key
         raise BadRequest.one(
-            "JSON_INVALID", f"La partie « {key} » n'est pas un JSON valide : {exc}.", key
+            exc.code, f"La partie « {key} » n'est pas un JSON valide : {exc}.", champ
         ) from exc
 
 
@@ -292,7 +293,21 @@ class NormFormValidator(FormDataValidator):
         async def again() -> t.AsyncGenerator[bytes, None]:
             yield raw
 
-        return await super()._parse(again(), scope)
+        try:
+            form = await super()._parse(again(), scope)
+        except (MultiPartException, MultipartParseError) as exc:  # more than 1,000 fields
+            raise OAuthError.requete_invalide(
+                [ErrorItem("REQUEST_INVALID", "Formulaire invalide : 1 000 champs au plus.")]
+            ) from exc
+        nuls = sorted(k for k, v in _valeurs_formulaire(form) if "\x00" in k or "\x00" in v)
+        if nuls:
+            raise OAuthError.requete_invalide(
+                [
+                    ErrorItem("FORMAT_INVALID", "Caractère nul interdit dans un champ.", k[:100])
+                    for k in nuls
+                ]
+            )
+        return form
 
     def _validate(self, body: t.Any) -> None:
         if not isinstance(body, dict):
@@ -304,6 +319,16 @@ class NormFormValidator(FormDataValidator):
         items += error_items(NormValidator(self._schema).iter_errors(body))
         if items:
             raise OAuthError.requete_invalide(items)
+
+
+def _valeurs_formulaire(form: t.Any) -> t.Iterator[tuple[str, str]]:
+    """(name, value) of every text field of a parsed form (lists flattened)."""
+    if not isinstance(form, dict):
+        return
+    for key, value in form.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                yield str(key), item
 
 
 class NormParameterValidator(ParameterValidator):

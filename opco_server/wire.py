@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -60,7 +61,12 @@ def parse_instant(value: str | None) -> datetime | None:
 
 
 class JsonRefuse(ValueError):
-    """A body that is JSON only to a lenient parser (NaN, lone surrogates, NUL, absurd depth)."""
+    """A body that is JSON only to a lenient parser (NaN, lone surrogates, NUL, absurd depth,
+    numbers beyond a double's range). `code` and `champ` name the problem and its field."""
+
+    def __init__(self, message: str, code: str = "JSON_INVALID", champ: str | None = None):
+        super().__init__(message)
+        self.code, self.champ = code, champ
 
 
 def _refuser_constante(nom: str) -> object:
@@ -78,13 +84,22 @@ def charger_json(texte: str) -> object:
         raise JsonRefuse(f"{exc.msg} (ligne {exc.lineno}, colonne {exc.colno})") from exc
     except (ValueError, RecursionError) as exc:
         raise JsonRefuse("nombre ou imbrication hors limites") from exc
-    _verifier(valeur, 0)
+    _verifier(valeur, 0, ())
     return valeur
 
 
-def _verifier(valeur: object, profondeur: int) -> None:
+def _verifier(valeur: object, profondeur: int, chemin: tuple) -> None:
     if profondeur > 64:
         raise JsonRefuse("imbrication trop profonde (64 niveaux au plus)")
+    if isinstance(valeur, float) and not math.isfinite(valeur):
+        # 1e400 parses as infinity: never stored (SQLite would give back `Infinity`, which
+        # is not JSON; PostgreSQL refuses it).
+        champ = field_path(chemin) or "corps"
+        raise JsonRefuse(
+            f"le nombre du champ « {champ} » dépasse les limites d'un nombre (±1,8e308)",
+            "NUMBER_OUT_OF_RANGE",
+            champ,
+        )
     if isinstance(valeur, str):
         if "\x00" in valeur:
             raise JsonRefuse("caractère nul interdit dans une chaîne")
@@ -94,8 +109,8 @@ def _verifier(valeur: object, profondeur: int) -> None:
             raise JsonRefuse("chaîne avec un caractère Unicode invalide") from exc
     elif isinstance(valeur, dict):
         for cle, item in valeur.items():
-            _verifier(cle, profondeur + 1)
-            _verifier(item, profondeur + 1)
+            _verifier(cle, profondeur + 1, chemin)
+            _verifier(item, profondeur + 1, (*chemin, cle))
     elif isinstance(valeur, list):
-        for item in valeur:
-            _verifier(item, profondeur + 1)
+        for i, item in enumerate(valeur):
+            _verifier(item, profondeur + 1, (*chemin, i))

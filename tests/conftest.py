@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from opco_server.admin import LOOPBACK_NAMES
 from opco_server.clock import Clock
 from opco_server.config import Settings
 
@@ -61,7 +62,13 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def base_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, validate_responses=True, seed_demo=True)
+    # The test client names its host "testserver": the console and the control API answer it.
+    return Settings(
+        database_url=database_url,
+        validate_responses=True,
+        seed_demo=True,
+        hotes=(*LOOPBACK_NAMES, "testserver"),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -113,3 +113,43 @@ def test_console_script_help():
     )
     assert result.returncode == 0
     assert "run" in result.stdout and "identities" in result.stdout
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "sandbox.example.org"])
+def test_run_refuses_to_listen_openly_without_an_admin_token(host, monkeypatch, capsys):
+    import uvicorn
+
+    monkeypatch.delenv("OPCO_ADMIN_TOKEN", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("must not start"))
+    assert main(["run", "--host", host]) == 2
+    err = capsys.readouterr().err
+    assert "Refus de démarrer" in err and "OPCO_ADMIN_TOKEN" in err and "--ouvert" in err
+
+
+@pytest.mark.parametrize(
+    ("host", "args", "env"),
+    [
+        ("127.0.0.1", [], {}),
+        ("localhost", [], {}),
+        ("0.0.0.0", ["--ouvert"], {}),
+        ("0.0.0.0", [], {"OPCO_ADMIN_TOKEN": "un-jeton-long-et-secret"}),
+    ],
+)
+def test_run_listens_on_loopback_with_a_token_or_when_told_to(
+    host, args, env, monkeypatch, tmp_path
+):
+    import uvicorn
+
+    import opco_server.app
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    if not env:
+        monkeypatch.delenv("OPCO_ADMIN_TOKEN", raising=False)
+    appels = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: appels.append(options))
+    monkeypatch.setattr(opco_server.app, "create_app", lambda settings: object())
+    database = f"sqlite:///{tmp_path / 'run.sqlite3'}"
+    assert main(["--database", database, "run", "--host", host, *args]) == 0
+    assert appels and appels[0]["host"] == host
+    assert appels[0]["proxy_headers"] is False  # X-Forwarded-* only from named proxies

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models, one module per aggregate; importing this registers them all."""
 
+from opco_server.models.acces import EchecConnexion, SessionConsole
 from opco_server.models.dossiers import CompteurCfa, Dossier, EvenementDossier, SequenceOpco
 from opco_server.models.factures import Certificat, DocumentLie, Facture, LigneFacture
 from opco_server.models.identites import CfaEnregistre, CleCfa, Editeur, EtablissementCfa, Jeton
@@ -16,6 +17,7 @@ __all__ = [
     "DocumentLie",
     "Dossier",
     "Echeance",
+    "EchecConnexion",
     "Editeur",
     "EntreeJournal",
     "EtablissementCfa",
@@ -30,4 +32,5 @@ __all__ = [
     "Panne",
     "Parametre",
     "SequenceOpco",
+    "SessionConsole",
 ]

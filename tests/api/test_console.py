@@ -40,9 +40,23 @@ def _unescape(text: str) -> str:
     return text.replace("&#39;", "'").replace("&#34;", '"').replace("&amp;", "&")
 
 
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
+
+
+def csrf(client) -> str:
+    """The anti-CSRF token of this client's console forms (the page sets its cookie)."""
+    page = client.get("/console/", follow_redirects=True)
+    return CSRF.search(page.text).group(1)
+
+
+def formulaire(client, url: str, data: dict | None = None, **kwargs):
+    """A console form as a browser sends it: with the page's anti-CSRF token."""
+    return client.post(url, data={"csrf": csrf(client), **(data or {})}, **kwargs)
+
+
 def post(client, url: str, **data: str):
     """A console form post: 303 back to a page, then that page (with its flash message)."""
-    response = client.post(url, data=data, follow_redirects=False)
+    response = formulaire(client, url, data, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"].startswith("/console/")
     return client.get(response.headers["location"])
@@ -103,7 +117,7 @@ def test_unknown_opco_and_dossier_answer_a_french_404(client):
 
 def test_generated_key_is_shown_once_and_works_on_the_api(client, cfa):
     ancienne = cfa.cfa["cles"][OPCO]
-    page = client.post(f"/console/opco/{OPCO}/cfas/{cfa.cfa['siren']}/cle")
+    page = formulaire(client, f"/console/opco/{OPCO}/cfas/{cfa.cfa['siren']}/cle")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     assert "Copiez-la maintenant : elle ne sera plus affichée ; elle remplace la précédente." in (
@@ -119,8 +133,10 @@ def test_generated_key_is_shown_once_and_works_on_the_api(client, cfa):
 
 
 def test_created_editor_gets_a_secret_shown_once_that_issues_tokens(client):
-    page = client.post(
-        f"/console/opco/{OPCO}/editeurs", data={"nom": "Logiciel Test", "client_id": "logi-test"}
+    page = formulaire(
+        client,
+        f"/console/opco/{OPCO}/editeurs",
+        {"nom": "Logiciel Test", "client_id": "logi-test"},
     )
     assert page.status_code == 200 and "Copiez le secret maintenant" in page.text
     secret = re.search(r"data-secret>([^<]+)<", page.text).group(1)
@@ -315,9 +331,10 @@ def test_conformance_page_frames_the_report_or_says_it_is_unavailable(client, cf
 
 
 def test_cross_site_form_posts_are_refused(client, transmis):
-    response = client.post(
+    response = formulaire(
+        client,
         f"/console/opco/{OPCO}/dossiers/{transmis}/transition",
-        data={"etat": "ANNULE"},
+        {"etat": "ANNULE"},
         headers={"Sec-Fetch-Site": "cross-site"},
     )
     assert response.status_code == 403 and "Accès refusé" in response.text
@@ -336,16 +353,17 @@ def test_admin_token_requires_login(client, sandbox, monkeypatch):
     assert response.headers["location"].startswith("/console/connexion")
     page = client.get(response.headers["location"])
     assert "Connexion à la console" in page.text and "Se déconnecter" not in page.text
-    blocked = client.post(f"/console/opco/{OPCO}/cfas/912345675/cle", follow_redirects=False)
+    blocked = formulaire(client, f"/console/opco/{OPCO}/cfas/912345675/cle", follow_redirects=False)
     assert blocked.status_code == 303 and "data-cle" not in blocked.text
 
-    wrong = client.post(
-        "/console/connexion", data={"jeton": "faux", "suite": "/console/opco/akto/"}
+    wrong = formulaire(
+        client, "/console/connexion", {"jeton": "faux", "suite": "/console/opco/akto/"}
     )
     assert wrong.status_code == 401 and "Jeton incorrect." in wrong.text
-    ok = client.post(
+    ok = formulaire(
+        client,
         "/console/connexion",
-        data={"jeton": "jeton-admin-de-test", "suite": "/console/opco/akto/"},
+        {"jeton": "jeton-admin-de-test", "suite": "/console/opco/akto/"},
         follow_redirects=False,
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/console/opco/akto/"
@@ -353,11 +371,12 @@ def test_admin_token_requires_login(client, sandbox, monkeypatch):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert client.get("/console/opco/akto/").status_code == 200
 
-    evil = client.post(
+    evil = formulaire(
+        client,
         "/console/connexion",
-        data={"jeton": "jeton-admin-de-test", "suite": "//evil.example/"},
+        {"jeton": "jeton-admin-de-test", "suite": "//evil.example/"},
         follow_redirects=False,
     )
     assert evil.headers["location"] == "/console/"
-    client.post("/console/deconnexion")
+    formulaire(client, "/console/deconnexion")
     assert client.get("/console/", follow_redirects=False).status_code == 303
