@@ -154,10 +154,28 @@ def _run(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level=args.log_level,
+            **_uvicorn_bounds(settings),
         )
     else:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            **_uvicorn_bounds(settings),
+        )
     return 0
+
+
+def _uvicorn_bounds(settings: Settings) -> dict[str, object]:
+    """uvicorn options bounding slow clients and concurrency (issue 11 §6a).
+
+    The protocol class reads its deadlines from the OPCO_DELAI_* environment variables in each
+    process (workers included), as Settings.from_env did here.
+    """
+    from opco_server.delais import BoundedHTTPProtocol
+
+    return {"http": BoundedHTTPProtocol, "limit_concurrency": settings.concurrence_max}
 
 
 def _identities(args: argparse.Namespace) -> int:

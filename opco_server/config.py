@@ -34,6 +34,13 @@ class Settings:
     # kilobytes), multipart uploads (one 10 MiB file, its JSON part and the envelope).
     corps_max_octets: int = 1024 * 1024
     multipart_max_octets: int = 11 * 1024 * 1024
+    # Time a client may take to send its request line and headers, then its body (seconds):
+    # beyond, the connection is closed (408 REQUEST_TIMEOUT for a body). See opco_server.delais.
+    delai_entetes_s: float = 10.0
+    delai_requete_s: float = 60.0
+    # Requests and connections one process serves at once (uvicorn's limit_concurrency):
+    # beyond, a new request gets 503. None: unbounded.
+    concurrence_max: int | None = 1000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -57,6 +64,17 @@ class Settings:
             values["corps_max_octets"] = int(env["OPCO_CORPS_MAX_OCTETS"])
         if "OPCO_MULTIPART_MAX_OCTETS" in env:
             values["multipart_max_octets"] = int(env["OPCO_MULTIPART_MAX_OCTETS"])
+        if "OPCO_DELAI_ENTETES_S" in env:
+            values["delai_entetes_s"] = _positive(
+                "OPCO_DELAI_ENTETES_S", env["OPCO_DELAI_ENTETES_S"]
+            )
+        if "OPCO_DELAI_REQUETE_S" in env:
+            values["delai_requete_s"] = _positive(
+                "OPCO_DELAI_REQUETE_S", env["OPCO_DELAI_REQUETE_S"]
+            )
+        if "OPCO_CONCURRENCE_MAX" in env:
+            valeur = env["OPCO_CONCURRENCE_MAX"].strip()
+            values["concurrence_max"] = int(valeur) if valeur not in {"", "0"} else None
         if "OPCO_LOG_LEVEL" in env:
             values["log_level"] = env["OPCO_LOG_LEVEL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -64,6 +82,13 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _positive(name: str, raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"{name} doit être un nombre de secondes positif (reçu : {raw}).")
+    return value
 
 
 def _bool(value: str) -> bool:
