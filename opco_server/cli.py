@@ -159,7 +159,13 @@ def _run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     # X-Forwarded-* are believed only from the proxies the operator names (create_app).
-    options = dict(host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    options = dict(
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=False,
+        **_uvicorn_bounds(settings),
+    )
     if args.workers > 1:
         # Migrate and seed once here; the workers then only open the database.
         _sandbox(args).fermer()
@@ -172,6 +178,17 @@ def _run(args: argparse.Namespace) -> int:
     else:
         uvicorn.run(create_app(settings), **options)
     return 0
+
+
+def _uvicorn_bounds(settings: Settings) -> dict[str, object]:
+    """uvicorn options bounding slow clients and concurrency (issue 11 §6a).
+
+    The protocol class reads its deadlines from the OPCO_DELAI_* environment variables in each
+    process (workers included), as Settings.from_env did here.
+    """
+    from opco_server.delais import BoundedHTTPProtocol
+
+    return {"http": BoundedHTTPProtocol, "limit_concurrency": settings.concurrence_max}
 
 
 def _identities(args: argparse.Namespace) -> int:

@@ -46,6 +46,13 @@ class Settings:
     # Failed console logins (or wrong admin tokens) allowed per client address and window.
     echecs_connexion_max: int = 10
     echecs_connexion_fenetre_s: int = 900
+    # Time a client may take to send its request line and headers, then its body (seconds):
+    # beyond, the connection is closed (408 REQUEST_TIMEOUT for a body). See opco_server.delais.
+    delai_entetes_s: float = 10.0
+    delai_requete_s: float = 60.0
+    # Requests and connections one process serves at once (uvicorn's limit_concurrency):
+    # beyond, a new request gets 503. None: unbounded.
+    concurrence_max: int | None = 1000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -75,6 +82,17 @@ class Settings:
             values["proxy_de_confiance"] = _liste(env["OPCO_PROXY_DE_CONFIANCE"])
         if env.get("OPCO_SECRET_CONSOLE"):
             values["secret_console"] = env["OPCO_SECRET_CONSOLE"]
+        if "OPCO_DELAI_ENTETES_S" in env:
+            values["delai_entetes_s"] = _positive(
+                "OPCO_DELAI_ENTETES_S", env["OPCO_DELAI_ENTETES_S"]
+            )
+        if "OPCO_DELAI_REQUETE_S" in env:
+            values["delai_requete_s"] = _positive(
+                "OPCO_DELAI_REQUETE_S", env["OPCO_DELAI_REQUETE_S"]
+            )
+        if "OPCO_CONCURRENCE_MAX" in env:
+            valeur = env["OPCO_CONCURRENCE_MAX"].strip()
+            values["concurrence_max"] = int(valeur) if valeur not in {"", "0"} else None
         if "OPCO_LOG_LEVEL" in env:
             values["log_level"] = env["OPCO_LOG_LEVEL"]
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -87,6 +105,13 @@ class Settings:
 def _liste(value: str) -> tuple[str, ...]:
     """`a.example, B.example` → ("a.example", "b.example")."""
     return tuple(v.strip().lower() for v in value.split(",") if v.strip())
+
+
+def _positive(name: str, raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"{name} doit être un nombre de secondes positif (reçu : {raw}).")
+    return value
 
 
 def _bool(value: str) -> bool:
