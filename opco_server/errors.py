@@ -17,6 +17,8 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
+from opco_server.masquage import masquer_donnees
+
 logger = logging.getLogger("opco_server")
 
 
@@ -27,7 +29,8 @@ class ErrorItem:
     champ: str | None = None
 
     def to_wire(self) -> dict[str, str]:
-        item = {"code": self.code, "description": self.description}
+        # Safety net: a description never shows a NIR or an IBAN, whatever built it.
+        item = {"code": self.code, "description": masquer_donnees(self.description)}
         if self.champ is not None:
             item["champ"] = self.champ
         return item
@@ -92,10 +95,10 @@ class UnsupportedMediaType(NormError):
 def norm_body(items: list[ErrorItem], variante: str = "norme") -> dict[str, object]:
     """The norm's error body, or the known variant of an OPCO (norm.md §2.1)."""
     if variante == "ep":
-        return {"comment": " ; ".join(i.description for i in items)}
+        return {"comment": masquer_donnees(" ; ".join(i.description for i in items))}
     body: dict[str, object] = {"errors": [i.to_wire() for i in items]}
     if variante == "atlas" and items:
-        body["description"] = items[0].description
+        body["description"] = masquer_donnees(items[0].description)
     return body
 
 
@@ -148,7 +151,7 @@ def handle_norm_error(request: ConnexionRequest, exc: NormError):
 def handle_oauth_error(_request: ConnexionRequest, exc: OAuthError):
     body = {
         "error": exc.oauth_error,
-        "error_description": exc.description,
+        "error_description": masquer_donnees(exc.description),
         **norm_body(exc.items),
     }
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}

@@ -21,51 +21,20 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from opco_server.masquage import masquer, masquer_texte, masquer_valeur, nettoyer
 from opco_server.sandbox import Sandbox
 
 logger = logging.getLogger("opco_server.journal")
 MAX_CAPTURE = 64 * 1024
-SECRET_KEYS = {
-    "client_secret",
-    "access_token",
-    "xapikey",
-    "cle",
-    "x-api-key",
-    "authorization",
-    "dpop",
-    "password",
-    "secret",
-}
-
-
-def masquer(value: Any, key: str = "") -> Any:
-    """Secrets, IBANs and NIRs never reach the journal in clear."""
-    lowered = key.lower()
-    if isinstance(value, dict):
-        return {k: masquer(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [masquer(v, key) for v in value]
-    if not isinstance(value, str) or not value:
-        return value
-    if lowered in SECRET_KEYS:
-        return value[:4] + "…" if lowered in {"x-api-key", "xapikey", "cle"} else "***"
-    if "iban" in lowered:
-        return value[:4] + "*" * max(0, len(value) - 8) + value[-4:]
-    if lowered == "nir":
-        return value[:1] + "*" * (len(value) - 1)
-    return value
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers, each masked by its name (Authorization, X-API-KEY, Cookie, DPoP…) and
+    by the shape of its value."""
     headers: dict[str, str] = {}
     for name, value in raw:
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        if key == "authorization":
-            scheme, _, token = text.partition(" ")
-            headers[key] = f"{scheme} {token[:4]}…" if token else "***"
-        else:
-            headers[key] = masquer(text, key)
+        key = nettoyer(name.decode("latin-1").lower())
+        headers[masquer_texte(key)] = masquer_valeur(value.decode("latin-1"), key)
     return headers
 
 
@@ -164,7 +133,8 @@ class EcrivainJournal:
 
     def ajouter(self, entry: dict[str, Any]) -> None:
         if self._file.qsize() >= self.CAPACITE:
-            logger.warning("journal saturé : entrée perdue (%s %s)", entry["method"], entry["path"])
+            chemin = masquer_texte(str(entry.get("path", "")))
+            logger.warning("journal saturé : entrée perdue (%s %s)", entry.get("method"), chemin)
             return
         self._file.put(entry)
         self._signal.set()
@@ -224,20 +194,87 @@ class EcrivainJournal:
             self.vider()
 
     def _ecrire(self, lot: list[dict[str, Any]]) -> None:
+        """One transaction for the batch; if it fails, one per entry, so that one hostile entry
+        (a value the database refuses…) only loses itself, replaced by a placeholder."""
+        from opco_server.services import journal
+
+        lignes = [_ligne(self.sandbox, entry) for entry in lot]
+        try:
+            with self.sandbox.session() as session:
+                with session.no_autoflush:
+                    for entry, champs in lignes:
+                        self._enregistrer(session, entry, champs)
+                journal.elaguer(session, self.sandbox, len(lignes))
+                session.commit()
+            return
+        except Exception:  # the journal must never break the sandbox
+            logger.warning("lot du journal refusé : écriture entrée par entrée", exc_info=True)
+        for entry, champs in lignes:
+            for essai in (champs, _illisible(entry)):
+                try:
+                    with self.sandbox.session() as session:
+                        journal.enregistrer(session, self.sandbox, **essai)
+                        session.commit()
+                    break
+                except Exception:
+                    logger.exception("entrée du journal refusée (%s)", essai["chemin"])
+        try:
+            with self.sandbox.session() as session:
+                journal.elaguer(session, self.sandbox, len(lignes))
+                session.commit()
+        except Exception:
+            logger.exception("élagage du journal impossible")
+
+    def _enregistrer(self, session: Any, entry: dict[str, Any], champs: dict[str, Any]) -> None:
         from opco_server.services import journal
 
         try:
-            with self.sandbox.session() as session:
-                for entry in lot:
-                    journal.enregistrer(session, self.sandbox, **_champs(self.sandbox, entry))
-                journal.elaguer(session, self.sandbox, len(lot))
-                session.commit()
-        except Exception:  # the journal must never break the sandbox
-            logger.exception("%d entrées du journal perdues", len(lot))
+            journal.enregistrer(session, self.sandbox, **champs)
+        except Exception:
+            logger.exception("entrée du journal illisible (%s)", champs["chemin"])
+            journal.enregistrer(session, self.sandbox, **_illisible(entry))
+
+
+def _ligne(sandbox: Sandbox, entry: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The captured request and its journal row; a row that cannot be built is a placeholder."""
+    try:
+        return entry, _champs(sandbox, entry)
+    except Exception:
+        logger.exception("entrée du journal illisible (%s)", _chemin(entry.get("path")))
+        return entry, _illisible(entry)
+
+
+def _chemin(path: object) -> str:
+    try:
+        return masquer_texte(str(path))[:500]
+    except Exception:
+        return "/"
+
+
+def _illisible(entry: dict[str, Any]) -> dict[str, Any]:
+    """The minimal row of an entry that could not be stored: method, masked path, status."""
+    maintenant = datetime.now(UTC)
+    return dict(
+        opco_id=nettoyer(str(entry.get("opco", "")))[:20],
+        methode=nettoyer(str(entry.get("method", "")))[:10],
+        chemin=_chemin(entry.get("path", "")),
+        operation=None,
+        statut=entry.get("status") if isinstance(entry.get("status"), int) else 500,
+        duree_ms=round(float(entry.get("duration_ms") or 0), 2),
+        horodatage=entry.get("horodatage") or maintenant,
+        horodatage_reel=entry.get("wall") or maintenant,
+        entetes={},
+        entetes_bruts={},
+        query={},
+        corps={"illisible": True},
+        corps_brut=b"",
+        reponse_entetes={},
+        reponse_corps=None,
+    )
 
 
 def _champs(sandbox: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
-    """The journal row of one captured request: parsed, secrets masked."""
+    """The journal row of one captured request: parsed, secrets and personal data masked."""
     headers = _headers(entry["headers"])
     raw_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in entry["headers"]}
     response_headers = {
@@ -250,10 +287,11 @@ def _champs(sandbox: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
         if "/" in entry["path"].lstrip("/")
         else "/"
     )
+    query = entry["query"].decode("utf-8", "replace")
     return dict(
         opco_id=entry["opco"],
-        methode=entry["method"],
-        chemin=entry["path"],
+        methode=nettoyer(entry["method"]),
+        chemin=masquer_texte(entry["path"]),
         operation=sandbox.operation(entry["method"], relative),
         statut=entry["status"],
         duree_ms=round(entry["duration_ms"], 2),
@@ -261,10 +299,10 @@ def _champs(sandbox: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
         horodatage_reel=entry["wall"],
         entetes=headers,
         entetes_bruts=raw_headers,
-        query=dict(parse_qsl(entry["query"].decode("latin-1"))),
+        query=masquer(dict(parse_qsl(query))),
         corps=body,
         corps_brut=entry["body"],
-        reponse_entetes=response_headers,
+        reponse_entetes=masquer(response_headers),
         reponse_corps=response_body,
     )
 
@@ -276,5 +314,5 @@ def empreinte(corps_brut: bytes) -> str | None:
     try:
         cerfa = json.loads(corps_brut)["cerfa"]
         return hashlib.sha256(cle_doublon(cerfa).encode()).hexdigest()[:32]
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None

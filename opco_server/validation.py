@@ -33,7 +33,9 @@ from opco_server.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from opco_server.masquage import masquer_texte, nature
 from opco_server.wire import JsonRefuse, charger_json, field_path, parse_date
+from rules.identifiants import iban_masque, nir_masque
 
 _TYPES_FR = {
     "string": "une chaîne de caractères",
@@ -57,6 +59,20 @@ NormValidator = validators.extend(Draft4RequestValidator, {"x-norme-date": _chec
 
 def _quoted(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _apercu(champ: str, value: object) -> str:
+    """The received value as an error text may show it: a NIR, an IBAN, a key or a secret
+    never in clear (masked by the field's name, else by the value's shape)."""
+    nom = champ.rsplit(".", 1)[-1].split("[", 1)[0]
+    genre = nature(nom)
+    if genre == "nir":
+        return nir_masque(str(value))
+    if genre == "iban":
+        return iban_masque(str(value))
+    if genre in {"cle", "secret"}:
+        return "valeur masquée"
+    return masquer_texte(_quoted(value))
 
 
 def error_items(errors: t.Iterable[ValidationError], root: tuple = ()) -> list[ErrorItem]:
@@ -95,14 +111,14 @@ def _translate(error: ValidationError, path: list) -> t.Iterator[ErrorItem]:
         allowed = ", ".join(_quoted(v) for v in error.validator_value)
         yield ErrorItem(
             "ENUM_INVALID",
-            f"La valeur {_quoted(error.instance)} du champ « {champ} » n'est pas autorisée "
+            f"La valeur {_apercu(champ, error.instance)} du champ « {champ} » n'est pas autorisée "
             f"(valeurs admises : {allowed}).",
             champ,
         )
     elif kind == "x-norme-date":
         yield ErrorItem(
             "FORMAT_INVALID",
-            f"Le champ « {champ} » n'est pas une date valide ({_quoted(error.instance)}).",
+            f"Le champ « {champ} » n'est pas une date valide ({_apercu(champ, error.instance)}).",
             champ,
         )
     else:
@@ -112,7 +128,8 @@ def _translate(error: ValidationError, path: list) -> t.Iterator[ErrorItem]:
 def _format_message(kind: str, champ: str, error: ValidationError) -> str:
     limit = error.validator_value
     messages = {
-        "pattern": f"Le champ « {champ} » n'a pas le format attendu ({_quoted(error.instance)}).",
+        "pattern": f"Le champ « {champ} » n'a pas le format attendu "
+        f"(valeur reçue : {_apercu(champ, error.instance)}).",
         "minLength": f"Le champ « {champ} » doit contenir au moins {limit} caractère(s).",
         "maxLength": f"Le champ « {champ} » doit contenir au plus {limit} caractère(s).",
         "minimum": f"Le champ « {champ} » doit être supérieur ou égal à {limit}.",

@@ -24,7 +24,7 @@ from rules.calculs import ajouter_mois
 from rules.echeancier import REGIME_2025, ZERO, centimes
 from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEngage, LigneVue
 from rules.financement import NIVEAU_PARTICIPATION, PLAFOND_RQTH_ANNUEL, plafond_frais
-from rules.identifiants import iban_valide
+from rules.identifiants import iban_masque, iban_valide
 from rules.registry import Constat, Contexte, Fonction, Moment, Severite, regle
 
 FAQ = "FAQ API CFA OPCO, rejets ; norm.md §5.2"
@@ -92,7 +92,8 @@ def iban_different(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
             cle = (ligne.dossier.numero_externe, ech.numero)
             if cle not in vues:
                 vues.add(cle)
-                valeurs = {"iban": facture.iban_emetteur, "echeance": cle[1], "dossier": cle[0]}
+                iban = iban_masque(facture.iban_emetteur)
+                valeurs = {"iban": iban, "echeance": cle[1], "dossier": cle[0]}
                 yield Constat("facture.ibanEmetteur", valeurs)
 
 

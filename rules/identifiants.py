@@ -1,7 +1,8 @@
 """Identifier rules (rules.md 3.1-3.4, 5.1): SIRET (format, key, SIRENE stub), UAI and NIR.
 
 Also the pure check helpers other modules reuse: `siret_valide`, `lettre_uai`, `cle_nir`,
-`iban_valide` (invoices: ID_IBAN_CHECKSUM is applied there, not to the Cerfa).
+`iban_valide` (invoices: ID_IBAN_CHECKSUM is applied there, not to the Cerfa), and the masked
+forms a message shows instead of a NIR or an IBAN: `nir_masque`, `iban_masque`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,18 @@ def cle_nir(nir13: str) -> str:
 def iban_valide(iban: str) -> bool:
     """ISO 13616 mod 97 == 1 and the country's length (27 for FR) (rules.md 3.4)."""
     return stdnum_iban.is_valid(iban)
+
+
+def nir_masque(valeur: str) -> str:
+    """A NIR as a message may show it: its first character and its length, never the rest."""
+    compact = re.sub(r"\s", "", valeur)
+    return f"{compact[:1]}{'*' * max(0, len(compact) - 1)} ({len(compact)} caractère(s))"
+
+
+def iban_masque(valeur: str) -> str:
+    """An IBAN as a message may show it: its first 4 and last 4 characters only."""
+    compact = re.sub(r"\s", "", valeur).upper()
+    return f"{compact[:4]} **** … {compact[-4:]}" if len(compact) > 8 else "****"
 
 
 def sirets(cerfa: dict) -> Iterator[tuple[str, str]]:
@@ -186,13 +199,13 @@ def uai_cle(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     moment=Moment.TRANSMISSION,
     resume="Le NIR doit comporter 13 ou 15 caractères (département 2A/2B admis).",
     base="rules.md 3.3, 5.1",
-    message="{champ} : « {valeur} » n'est pas un NIR (13 ou 15 caractères).",
+    message="{champ} : la valeur saisie ({valeur}) n'est pas un NIR (13 ou 15 caractères).",
 )
 def nir_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     """An apprentice NIR, when given, has 13 or 15 characters, dept digits or 2A/2B (3.3)."""
     nir = texte(cerfa, "apprenti.nir")
     if nir is not None and nir_et_champ(cerfa) is None:
-        yield Constat("cerfa.apprenti.nir", {"valeur": nir})
+        yield Constat("cerfa.apprenti.nir", {"valeur": nir_masque(nir)})
 
 
 @regle(

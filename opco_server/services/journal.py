@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from opco_server.masquage import masquer, nettoyer
 from opco_server.models import CleCfa, EntreeJournal, Jeton
 from opco_server.services.identites import digest
 
@@ -49,7 +50,7 @@ def enregistrer(
     reponse_entetes: dict[str, str],
     reponse_corps: Any,
 ) -> None:
-    from opco_server.journal import empreinte, masquer
+    from opco_server.journal import empreinte
 
     codes = []
     if isinstance(reponse_corps, dict):
@@ -62,21 +63,22 @@ def enregistrer(
         and operation == "authentification.obtenir_jeton"
     ):
         client_id = corps.get("client_id")  # a token request names its client
+        client_id = client_id if isinstance(client_id, str) else None
     entree = EntreeJournal(
         horodatage=horodatage,
         horodatage_reel=horodatage_reel,
         opco_id=opco_id,
-        methode=methode,
-        chemin=chemin[:500],
+        methode=_court(methode, 10),
+        chemin=_court(chemin, 500),
         operation=operation,
         statut=statut,
         duree_ms=duree_ms,
-        client_id=client_id,
-        editeur=entetes.get("editeur"),
-        logiciel=entetes.get("logiciel"),
-        version=entetes.get("version"),
+        client_id=_court(client_id, 100),
+        editeur=_court(entetes.get("editeur"), 200),
+        logiciel=_court(entetes.get("logiciel"), 200),
+        version=_court(entetes.get("version"), 100),
         cfa_siren=siren,
-        codes=[c for c in codes if c],
+        codes=[_court(c, 100) for c in codes if isinstance(c, str) and c],
         requete={"entetes": entetes, "query": masquer(query), "corps": corps},
         reponse={
             "entetes": {
@@ -90,6 +92,11 @@ def enregistrer(
         empreinte=empreinte(corps_brut) if operation and "transmettre" in operation else None,
     )
     session.add(entree)
+
+
+def _court(valeur: str | None, taille: int) -> str | None:
+    """A value the column accepts on every database: no NUL, at most `taille` characters."""
+    return None if valeur is None else nettoyer(str(valeur))[:taille]
 
 
 def elaguer(session: Session, sandbox: Sandbox, ecrites: int) -> None:

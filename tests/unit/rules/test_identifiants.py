@@ -189,6 +189,13 @@ def test_nir_format(cerfa, nir, attendu):
     assert champs(cerfa, "ID_NIR_FORMAT") == attendu
 
 
+def test_nir_format_message_masks_the_nir(cerfa):
+    cerfa["apprenti"]["nir"] = "2060575056123X9"
+    (violation,) = [v for v in nos_violations(cerfa) if v.code == "ID_NIR_FORMAT"]
+    assert "2060575056123X9" not in violation.message
+    assert "2************** (15 caractère(s))" in violation.message
+
+
 @pytest.mark.parametrize(
     ("nir", "attendu"),
     [
