@@ -115,7 +115,7 @@ def test_format_error_never_quotes_an_iban_or_a_nir_in_another_field(client, cfa
     assert _fuites(_texte(client), NIR, IBAN) == []
 
 
-def test_iban_mismatch_shows_a_masked_iban(client, cfa, engage):  # noqa: F811
+def test_iban_mismatch_shows_a_masked_iban(client, cfa, engage):
     autre = "FR7630003012340005001234509"
     response = _une_raison(cfa, engage, ibanEmetteur=autre)
     assert response.status_code == 400
