@@ -21,6 +21,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from opco_server.services.fichiers import pdf_exemple
+
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "demo-editeur"
 CLIENT_SECRET = "demo-secret-a-ne-pas-utiliser-en-production"
@@ -120,7 +122,7 @@ def _json_ou_none(raw: bytes) -> object:
         return None
 
 
-PDF_MINIMAL = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF_MINIMAL = pdf_exemple("OPCO Sandbox bench")  # uploads are parsed: a real one-page PDF
 
 
 def multipart(json_parts: dict[str, object], fichier: tuple[str, bytes]) -> tuple[bytes, str]:

@@ -154,10 +154,11 @@ def montant_echeance(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     "INV_SIRET_UNKNOWN",
     resume="Le SIRET de l'émetteur est inconnu de l'OPCO.",
     base=FAQ,
-    message="{champ} : le SIRET {siret} n'est pas celui d'un CFA connu de l'OPCO.",
+    message="{champ} : le SIRET {siret} n'est pas celui d'un de vos établissements connus de l'OPCO.",
 )
 def siret_inconnu(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """The emitter SIRET is an establishment of a CFA registered with this OPCO."""
+    """The emitter SIRET is an establishment of the sending CFA, registered with the OPCO
+    (another CFA's SIRET gets the same answer as a SIRET nobody has: no oracle)."""
     if not facture.siret_connu:
         yield Constat("facture.siretEmetteur", {"siret": facture.siret_emetteur})
 

@@ -94,7 +94,7 @@ class FactureVue:
     montant_total: Decimal
     iban_emetteur: str | None  # as sent (spaces removed, upper-case), None when empty
     siret_emetteur: str
-    siret_connu: bool  # an establishment of a CFA registered with this OPCO
+    siret_connu: bool  # an establishment of the sending CFA (key SIREN), registered
     siren_cle: str  # SIREN of the CFA key that sends it
     deja_connue: bool  # same CFA invoice number already accepted at this OPCO
     lignes: tuple[LigneVue, ...] = ()

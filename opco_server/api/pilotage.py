@@ -9,7 +9,7 @@ from opco_server import context
 from opco_server.api._responses import ok
 from opco_server.errors import NotFound
 from opco_server.models import Fichier
-from opco_server.services import factures, pilotage
+from opco_server.services import factures, fichiers, pilotage
 from opco_server.wire import parse_date
 
 
@@ -121,15 +121,7 @@ def telecharger_fichier(opco: str, numero_interne_document: str):
             f"Aucun fichier « {numero_interne_document} ».",
             "numeroInterneDocument",
         )
-    return (
-        fichier.contenu,
-        200,
-        {
-            "Content-Type": "application/pdf",
-            "X-Sha256": fichier.sha256,
-            "Content-Disposition": f'attachment; filename="{fichier.nom}"',
-        },
-    )
+    return fichier.contenu, 200, fichiers.entetes_telechargement(fichier)
 
 
 def _facture(facture) -> dict:  # type: ignore[no-untyped-def]

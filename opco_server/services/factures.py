@@ -22,6 +22,7 @@ import rules
 from opco_server.errors import BadRequest, NotFound
 from opco_server.models import (
     Certificat,
+    CfaEnregistre,
     DocumentLie,
     Dossier,
     EtablissementCfa,
@@ -212,8 +213,12 @@ def lire(
         montant_total=_decimal(data.get("montantTotal")) or ZERO,
         iban_emetteur=_iban(data.get("ibanEmetteur")),
         siret_emetteur=siret,
+        # One of the caller's own establishments: another CFA's SIRET is answered exactly as a
+        # SIRET nobody has, so that invoices cannot probe which SIRETs other CFAs registered.
         siret_connu=session.scalar(
-            select(EtablissementCfa.id).where(EtablissementCfa.siret == siret)
+            select(EtablissementCfa.id)
+            .join(EtablissementCfa.cfa)
+            .where(EtablissementCfa.siret == siret, CfaEnregistre.siren == siren)
         )
         is not None,
         siren_cle=siren,

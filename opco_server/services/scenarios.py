@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from opco_server import yamlfile
 from opco_server.errors import NotFound
 from opco_server.seed import identities
-from opco_server.services import dossiers, pieces, pilotage, reinitialisation, ruptures
+from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -51,7 +51,7 @@ def _convention(cerfa: dict, numero: str) -> dict[str, Any]:
     }
 
 
-PDF = b"%PDF-1.4\n% OPCO Sandbox scenario\n%%EOF\n"
+PDF = fichiers.pdf_exemple("OPCO Sandbox scenario")
 
 
 def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from opco_server.services.fichiers import pdf_exemple
+
+PDF = pdf_exemple()  # a real one-page PDF: uploads are parsed
 
 
 def _codes(response) -> set[str]:

@@ -606,14 +606,15 @@ def test_a_file_that_is_not_a_pdf_is_a_400(scene, chemin, sorte):
 
 NOMS = {
     "../../../../tmp/evasion.pdf": "evasion.pdf",
-    "/etc/passwd": "passwd",
+    "/etc/passwd": "passwd.pdf",
     "C:\\Windows\\System32\\evasion.pdf": "evasion.pdf",
     "..\\..\\evasion.pdf": "evasion.pdf",
     "evasion\x00.pdf": "evasion_00.pdf",  # httpx sends the NUL as %00; raw NUL below
     "..": "document.pdf",
-    ".htaccess": "htaccess",
-    'a"; filename="b.exe': "a_filename_b.exe",
-    "é" * 300 + ".pdf": "e" * 100,
+    ".htaccess": "htaccess.pdf",
+    'a"; filename="b.exe': "a_filename_b.pdf",
+    "facture.html": "facture.pdf",  # stored and served as what it is: a PDF
+    "é" * 300 + ".pdf": "e" * 96 + ".pdf",
 }
 
 
@@ -621,7 +622,7 @@ NOMS = {
 @pytest.mark.parametrize("chemin", list(MULTIPART))
 def test_hostile_file_names_are_sanitised_and_nothing_escapes(scene, chemin, nom):
     """The sandbox keeps files in its database under a sanitised base name (no directory,
-    ASCII letters, digits, dot, dash, underscore, 100 characters at most): the request is
+    ASCII letters, digits, dot, dash, underscore, .pdf, 100 characters at most): the request is
     accepted, the name is harmless, and it comes back as such in Content-Disposition."""
     from opco_server.models import Fichier
 
@@ -644,7 +645,7 @@ def test_hostile_file_names_are_sanitised_and_nothing_escapes(scene, chemin, nom
     ("disposition", "attendu"),
     [
         (b"filename*=UTF-8''..%2F..%2Fevasion.pdf", "evasion.pdf"),  # RFC 5987 form
-        (b'filename="evasion\x00.pdf"', "evasion_.pdf"),  # a real NUL byte
+        (b'filename="evasion\x00.pdf"', "evasion.pdf"),  # a real NUL byte
         # Flask cannot read a form whose part headers are not UTF-8: refused up front.
         (b'filename="..\xff/\xfeevasion.pdf"', {"REQUEST_INVALID"}),
         # The line break ends the header: what is left is no file at all.

@@ -192,6 +192,46 @@ def test_each_faq_rejection_has_its_code(cfa, engage, changes, code):
     assert code in _codes(response)
 
 
+def _siret_de_personne(identities: dict) -> str:
+    """A valid-Luhn SIRET that no demo CFA has (nor any of its SIREN)."""
+    from stdnum import luhn
+
+    pris = {c["siren"] for c in identities["cfas"]}
+    for n in range(1000):
+        debut = f"{(734_512_000_00001 + 7919 * n) % 10**13:013d}"
+        siret = debut + luhn.calc_check_digit(debut)
+        if siret[:9] not in pris:
+            return siret
+    raise AssertionError("aucun SIRET libre")
+
+
+def test_another_cfas_siret_is_answered_as_an_unknown_siret(cfa, engage, identities):
+    """No oracle (issue 11 §6b): naming the SIRET of another registered CFA gets exactly the
+    answer a SIRET nobody has gets, so an invoice cannot probe who is registered."""
+    autre = identities["cfas"][1]["etablissements"][0]["siret"]
+    inconnu = _siret_de_personne(identities)
+    assert autre[:9] != identities["cfas"][0]["siren"]
+    dossier = detail(cfa, engage)
+    reponses = {
+        siret: envoyer(cfa, facture_pour(dossier, f"FAC-ORACLE-{i}", [1], siretEmetteur=siret))
+        for i, siret in enumerate((autre, inconnu))
+    }
+
+    def forme(response) -> tuple:
+        erreurs = response.json()["errors"]
+        return response.status_code, sorted(
+            (e["code"], e.get("champ"), e["description"].replace(siret_de(response), "<siret>"))
+            for e in erreurs
+        )
+
+    def siret_de(response) -> str:
+        return next(s for s, r in reponses.items() if r is response)
+
+    assert forme(reponses[autre]) == forme(reponses[inconnu])
+    assert reponses[autre].status_code == 400
+    assert "INV_SIRET_UNKNOWN" in _codes(reponses[autre])
+
+
 def test_invoice_already_known(cfa, engage):
     assert _une_raison(cfa, engage).status_code == 200
     response = _une_raison(cfa, engage)
