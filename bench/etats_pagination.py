@@ -137,7 +137,8 @@ def main() -> int:
         f"{'CFA':<24}{'page':>8}{'dossiers/page':>15}{'p50 (ms)':>11}{'p99 (ms)':>11}"
         f"{'service p50':>13}{'service p99':>13}"
     )
-    with app.test_client() as client:
+    # The sandbox's own API answers the loopback names only (no admin token: DNS rebinding).
+    with app.test_client(base_url="http://localhost") as client:
         for index, siren in ((1, PETIT), (0, GROS)):
             with sandbox.session() as session:
                 total = compteurs.total_cfa(session, OPCO, siren)

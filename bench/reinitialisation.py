@@ -31,7 +31,8 @@ def main() -> int:
         warnings.simplefilter("ignore")
         app = create_app(Settings(database_url=url, log_level="WARNING"))
     samples = []
-    with app.test_client() as client:
+    # The sandbox's own API answers the loopback names only (no admin token: DNS rebinding).
+    with app.test_client(base_url="http://localhost") as client:
         client.post("/_sandbox/scenarios/cfa-tous-etats")  # some data to wipe first
         for _ in range(args.repeat):
             response = client.post("/_sandbox/reinitialiser")

@@ -35,7 +35,11 @@ def _app():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return create_app(
-            Settings(database_url=f"sqlite:///{database}", validate_responses=True),
+            Settings(
+                database_url=f"sqlite:///{database}",
+                validate_responses=True,
+                hotes=("testserver",),  # the test client's host name
+            ),
             Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)),
         )
 
