@@ -15,6 +15,7 @@ with warnings.catch_warnings():
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import RelativeResolver
 from connexion.spec import OpenAPISpecification
+from werkzeug.routing import UnicodeConverter
 
 import opco_server.models  # noqa: F401  (connexion imports handlers lazily; tables must exist)
 from opco_server import context, errors
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     sandbox.prepare_database()
 
     app = connexion.FlaskApp(__name__, specification_dir=str(settings.spec_dir))
+    app.app.url_map.converters["default"] = app.app.url_map.converters["string"] = _Segment
     with _spec_deja_validee():
         _add_apis(app, sandbox, settings)
     # Outermost: the journal sees every final response, errors included.
@@ -93,9 +95,24 @@ def _add_apis(app: connexion.FlaskApp, sandbox: Sandbox, settings: Settings) -> 
         base_path=CONTROL_PREFIX,
         resolver=RelativeResolver("opco_server.api"),
         pythonic_params=True,
+        # An unknown query parameter is a 400 PARAM_UNKNOWN, as on the norm's API.
+        strict_validation=True,
         validator_map=VALIDATOR_MAP,
         validate_responses=settings.validate_responses,
     )
+
+
+class _Segment(UnicodeConverter):
+    """A path parameter, as connexion's router sees it: one segment without a newline.
+
+    connexion routes `/_sandbox` through a Starlette mount whose `.*` stops at a newline, so a
+    path parameter holding `%0A` reached Flask's view without connexion's operation (a 500).
+    Flask now refuses it too: such a path is a 404 ROUTE_NOT_FOUND, like any unknown path.
+    """
+
+    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\n]", 1)
 
 
 @contextmanager

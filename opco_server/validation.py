@@ -115,6 +115,14 @@ def _translate(error: ValidationError, path: list) -> t.Iterator[ErrorItem]:
             f"(valeurs admises : {allowed}).",
             champ,
         )
+    elif kind == "additionalProperties" and isinstance(error.instance, dict):
+        # `additionalProperties: false` (the control API's bodies): one error per unknown field,
+        # named, like an unknown query parameter or multipart part.
+        # A hostile name is cut short, never echoed whole.
+        known = error.schema.get("properties", {})
+        for name in sorted(k for k in error.instance if k not in known):
+            extra = field_path([*path, name if len(name) <= 80 else name[:80] + "…"])
+            yield ErrorItem("PARAM_UNKNOWN", f"Champ inconnu : « {extra} ».", extra)
     elif kind == "x-norme-date":
         yield ErrorItem(
             "FORMAT_INVALID",
@@ -141,6 +149,11 @@ def _format_message(kind: str, champ: str, error: ValidationError) -> str:
     return messages.get(kind, f"La valeur du champ « {champ} » est invalide.")
 
 
+# What _parse returns for an empty optional body, so that it is not confused with a `null` one
+# (a JSON value that the schema, an object, refuses).
+_SANS_CORPS = object()
+
+
 class NormJSONBodyValidator(JSONRequestBodyValidator):
     """JSON bodies: all schema violations at once, dates checked on the calendar."""
 
@@ -156,7 +169,7 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequest.one("JSON_INVALID", "Le corps n'est pas encodé en UTF-8.") from exc
         if not text.strip():
             if not self._required:
-                return None
+                return _SANS_CORPS
             raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         try:
             return charger_json(text)
@@ -166,10 +179,8 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
             ) from exc
 
     def _validate(self, body: t.Any) -> None:
-        if body is None:
-            if not self._required:
-                return
-            raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
+        if body is _SANS_CORPS:
+            return  # an optional body left out; an explicit `null` is validated like any value
         items = error_items(self._validator.iter_errors(body))
         if items:
             raise BadRequest(*items)
