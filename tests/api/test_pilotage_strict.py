@@ -121,5 +121,6 @@ def test_an_unknown_query_parameter_is_a_400(client, url):
         "/_sandbox/opcos/akto/cles/%0A/expirer",
     ],
 )
-def test_a_newline_in_a_path_parameter_is_a_404_not_a_500(client, url):
-    refus(client.post(url) if url.endswith(("reglement", "expirer")) else client.get(url), 404)
+def test_a_newline_in_a_path_parameter_is_a_400_not_a_500(client, url):
+    response = client.post(url) if url.endswith(("reglement", "expirer")) else client.get(url)
+    refus(response, 400, {"PATH_INVALID"})

@@ -27,7 +27,13 @@ def _app():
     database = Path(tempfile.mkdtemp(prefix="opco-schemathesis-pilotage-")) / "sandbox.sqlite3"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(Settings(database_url=f"sqlite:///{database}", validate_responses=True))
+        return create_app(
+            Settings(
+                database_url=f"sqlite:///{database}",
+                validate_responses=True,
+                hotes=("testserver", "localhost"),  # the ASGI test client's host names
+            )
+        )
 
 
 APP = _app()
