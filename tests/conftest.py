@@ -62,13 +62,29 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def base_settings(database_url: str) -> Settings:
-    # The test client names its host "testserver": the console and the control API answer it.
     return Settings(
-        database_url=database_url,
-        validate_responses=True,
-        seed_demo=True,
-        hotes=(*LOOPBACK_NAMES, "testserver"),
+        database_url=database_url, validate_responses=True, seed_demo=True, hotes=HOTES_DE_TEST
     )
+
+
+# The test clients' host names: the console and the control API answer them (OPCO_HOTES).
+HOTES_DE_TEST = (*LOOPBACK_NAMES, "testserver")
+
+
+def app_jetable(prefixe: str, clock: Clock | None = None):  # type: ignore[no-untyped-def]
+    """An app of its own on a throw-away SQLite database seeded with the demo identities
+    (the contract tests build theirs at import time, to parametrize from its spec)."""
+    import tempfile
+
+    from opco_server import create_app
+
+    database = Path(tempfile.mkdtemp(prefix=prefixe)) / "sandbox.sqlite3"
+    settings = Settings(
+        database_url=f"sqlite:///{database}", validate_responses=True, hotes=HOTES_DE_TEST
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return create_app(settings, clock)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from opco_server.config import Settings
 from opco_server.services import controles, dossiers, generation
 from rules.cycle_de_vie import Etat
 from tests.api.test_cycle_de_vie import PDF, convention_de, detail, pilotage
-from tests.conftest import ROOT, NormClient, _postgres_database
+from tests.conftest import HOTES_DE_TEST, ROOT, NormClient, _postgres_database
 
 N = 300
 CHAMPS_OPCO = ("numeroInterne", "numeroExterne", "numeroDeca", "etat", "commentaireEtat")
@@ -34,7 +34,7 @@ def seeded(request, tmp_path_factory):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        app = create_app(Settings(database_url=url, validate_responses=True))
+        app = create_app(Settings(database_url=url, validate_responses=True, hotes=HOTES_DE_TEST))
     sandbox = app.app.extensions["opco.sandbox"]
     with app.test_client() as client:
         yield url, client, NormClient(client, identities(sandbox))

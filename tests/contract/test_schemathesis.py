@@ -8,30 +8,17 @@ its own on a throw-away SQLite database seeded with the demo identities.
 from __future__ import annotations
 
 import os
-import tempfile
-import warnings
-from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from opco_server.config import Settings
-from tests.conftest import NormClient
+from tests.conftest import NormClient, app_jetable
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 
-def _app():
-    from opco_server import create_app
-
-    database = Path(tempfile.mkdtemp(prefix="opco-schemathesis-")) / "sandbox.sqlite3"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(Settings(database_url=f"sqlite:///{database}", validate_responses=True))
-
-
-APP = _app()
+APP = app_jetable("opco-schemathesis-")
 # The spec is the norm: check it as such (OPCO dialects are deviations, tested elsewhere).
 APP.app.extensions["opco.sandbox"].set_profil("norme-stricte")
 with APP.test_client() as _client:

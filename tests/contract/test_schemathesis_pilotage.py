@@ -7,36 +7,18 @@ Its own app on a throw-away SQLite database, no admin token (the control API is 
 from __future__ import annotations
 
 import os
-import tempfile
-import warnings
-from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import CHECKS, load_all_checks
 
-from opco_server.config import Settings
+from tests.conftest import app_jetable
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 
-def _app():
-    from opco_server import create_app
-
-    database = Path(tempfile.mkdtemp(prefix="opco-schemathesis-pilotage-")) / "sandbox.sqlite3"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(
-            Settings(
-                database_url=f"sqlite:///{database}",
-                validate_responses=True,
-                hotes=("testserver", "localhost"),  # the ASGI test client's host names
-            )
-        )
-
-
-APP = _app()
+APP = app_jetable("opco-schemathesis-pilotage-")
 schema = schemathesis.openapi.from_asgi("/_sandbox/openapi.json", APP)
 
 

@@ -12,10 +12,7 @@ import copy
 import itertools
 import json
 import os
-import tempfile
-import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck
@@ -28,8 +25,7 @@ from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.specs.openapi.stateful import _step_case_strategy, is_root_allowed, transition
 
 from opco_server.clock import Clock
-from opco_server.config import Settings
-from tests.conftest import ROOT, NormClient
+from tests.conftest import ROOT, NormClient, app_jetable
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 CONTRAT = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
@@ -39,19 +35,7 @@ NOMS = itertools.cycle(["SANDBOX-ENGAGE", "MARTIN", "SANDBOX-ENGAGE", "SANDBOX-A
 PRENOMS = (f"Prenom{i}" for i in itertools.count())
 
 
-def _app():
-    from opco_server import create_app
-
-    database = Path(tempfile.mkdtemp(prefix="opco-stateful-st-")) / "sandbox.sqlite3"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(
-            Settings(database_url=f"sqlite:///{database}", validate_responses=True),
-            Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)),
-        )
-
-
-APP = _app()
+APP = app_jetable("opco-stateful-st-", Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)))
 APP.app.extensions["opco.sandbox"].set_profil("norme-stricte")
 with APP.test_client() as _client:
     from opco_server.seed import identities

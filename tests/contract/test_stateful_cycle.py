@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
-import tempfile
-import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -18,33 +15,16 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from sqlalchemy import select
 
 from opco_server.clock import Clock
-from opco_server.config import Settings
 from opco_server.models import Dossier
 from rules.cycle_de_vie import TERMINAUX, TRANSITIONS, Etat
 from tests.api.test_cycle_de_vie import PDF, convention_de
-from tests.conftest import ROOT, NormClient
+from tests.conftest import ROOT, NormClient, app_jetable
 
 CONTRAT = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
 NOMS = ["MARTIN", "SANDBOX-ATTENTE", "SANDBOX-REFUS-AGE", "SANDBOX-DOUBLON", "SANDBOX-ENGAGE"]
 
 
-def _app():
-    from opco_server import create_app
-
-    database = Path(tempfile.mkdtemp(prefix="opco-stateful-")) / "sandbox.sqlite3"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(
-            Settings(
-                database_url=f"sqlite:///{database}",
-                validate_responses=True,
-                hotes=("testserver",),  # the test client's host name
-            ),
-            Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)),
-        )
-
-
-APP = _app()
+APP = app_jetable("opco-stateful-", Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)))
 SANDBOX = APP.app.extensions["opco.sandbox"]
 
 
