@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install OPCO Sandbox with its test tools in .venv and run the whole suite:
-# ruff, then pytest on SQLite and PostgreSQL (with schemathesis over the norm's spec).
+# ruff, then pytest on SQLite and PostgreSQL (with schemathesis over both specs), one worker
+# per core (pytest-xdist: each worker has its own databases).
 # PostgreSQL: OPCO_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test);
 # without a server its tests skip, except when CI is set.
 set -euo pipefail
@@ -17,4 +18,4 @@ if [ -n "${CI:-}" ]; then
   export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
   export SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-60}"
 fi
-exec .venv/bin/python -m pytest -q -rs "$@"
+exec .venv/bin/python -m pytest -q -rs -n auto "$@"

@@ -71,9 +71,10 @@ def base_settings(database_url: str) -> Settings:
 HOTES_DE_TEST = (*LOOPBACK_NAMES, "testserver")
 
 
-def app_jetable(prefixe: str, clock: Clock | None = None):  # type: ignore[no-untyped-def]
+def app_jetable(prefixe: str, clock: Clock | None = None, **reglages: object):  # type: ignore[no-untyped-def]
     """An app of its own on a throw-away SQLite database seeded with the demo identities
-    (the contract tests build theirs at import time, to parametrize from its spec)."""
+    (the contract tests build theirs at import time, to parametrize from its spec; the
+    path matrix of the guards, which no database decides, runs once on it)."""
     import tempfile
 
     from opco_server import create_app
@@ -81,7 +82,7 @@ def app_jetable(prefixe: str, clock: Clock | None = None):  # type: ignore[no-un
     database = Path(tempfile.mkdtemp(prefix=prefixe)) / "sandbox.sqlite3"
     settings = Settings(
         database_url=f"sqlite:///{database}", validate_responses=True, hotes=HOTES_DE_TEST
-    )
+    ).with_(**reglages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         return create_app(settings, clock)

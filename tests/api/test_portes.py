@@ -15,7 +15,7 @@ from opco_server.admin import LOOPBACK_NAMES
 from opco_server.models import EchecConnexion
 from opco_server.yamlfile import lire
 from tests.brut import appeler
-from tests.conftest import ROOT
+from tests.conftest import ROOT, app_jetable
 
 TOKEN = "jeton-admin-de-test-0123456789"
 ADMIN = {"X-Admin-Token": TOKEN}
@@ -70,6 +70,14 @@ def _variantes(path: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
+def matrice():
+    """The path matrix: no database decides a route or a guard, so one (SQLite) is enough."""
+    app = app_jetable("opco-portes-", admin_token=TOKEN)
+    yield app
+    app.app.extensions["opco.sandbox"].fermer()
+
+
+@pytest.fixture(scope="module")
 def protege(base_settings):
     """A second app on the same database, as a shared sandbox runs: admin token set."""
     from opco_server import create_app
@@ -80,10 +88,10 @@ def protege(base_settings):
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_no_path_variant_reaches_the_control_api_without_the_token(app, protege, method, path):
+def test_no_path_variant_reaches_the_control_api_without_the_token(matrice, method, path):
     body = b"{}" if method in ("POST", "PUT") else b""
     headers = {"Content-Type": "application/json"} if body else {}
-    canonique = appeler(protege, method, f"/_sandbox{path}", headers, body)
+    canonique = appeler(matrice, method, f"/_sandbox{path}", headers, body)
     if (method, path) in PUBLIC:
         assert canonique.status == 200
     else:
@@ -91,7 +99,7 @@ def test_no_path_variant_reaches_the_control_api_without_the_token(app, protege,
     for cible in _variantes(path):
         if (method, path) in PUBLIC and unquote(cible) == f"/_sandbox{path}":
             continue  # the same path, percent-encoded: public too
-        response = appeler(protege, method, cible, headers, body)
+        response = appeler(matrice, method, cible, headers, body)
         assert response.status in (400, 401, 404, 405, 307), (cible, response.status)
         assert response.status not in range(200, 300), cible
         if response.status == 307:  # a trailing slash, redirected to the guarded path
@@ -99,14 +107,14 @@ def test_no_path_variant_reaches_the_control_api_without_the_token(app, protege,
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_with_the_token_the_control_api_is_only_at_its_own_prefix(app, protege, method, path):
+def test_with_the_token_the_control_api_is_only_at_its_own_prefix(matrice, method, path):
     body = b"{}" if method in ("POST", "PUT") else b""
     headers = {**ADMIN, "Content-Type": "application/json"} if body else dict(ADMIN)
     for prefix in ("/akto", "/AKTO", "/sante", "/akto/v1"):
-        response = appeler(protege, method, f"{prefix}/_sandbox{path}", headers, body)
+        response = appeler(matrice, method, f"{prefix}/_sandbox{path}", headers, body)
         assert response.status in (400, 404), (prefix, path, response.status)
     if method == "GET":
-        response = appeler(protege, method, f"/_sandbox{path}", ADMIN)
+        response = appeler(matrice, method, f"/_sandbox{path}", ADMIN)
         assert response.status != 401
 
 
