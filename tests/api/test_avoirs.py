@@ -1,11 +1,12 @@
 """Credit notes that a naive client sums correctly (issue 12 §4): an avoir reads as one in
-GET /v2/factures/etats and in the control API's invoice view — its type, a
+GET /v2/factures/etats, in the control API's invoice view and in the console — its type, a
 negative amount on the invoice and on its dossier lines, no bank transfer of its own."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.api.test_console import console, messages, post  # noqa: F401 (autouse fixture)
 from tests.api.test_cycle_de_vie import avancer, detail
 from tests.api.test_factures import IBAN, SIRET, engage, envoyer, facture_pour  # noqa: F401
 
@@ -103,3 +104,12 @@ def test_the_control_api_shows_the_avoir_negative_and_without_transfer(cfa, clie
     assert vue["referenceVirement"] is None and vue["dateReglement"] is None
     assert client.get(url).json() == vue
     assert detail(cfa, engage)["cerfa"]["etat"] == "SOLDE"
+
+
+def test_the_console_lists_the_avoir_negative_and_imputed(cfa, client, engage):
+    numero = rupture_puis_avoir(cfa, client, engage)
+    page = post(client, f"/console/opco/akto/factures/{numero}/reglement", dossier=engage)
+    assert messages(page)[0] == ("succes", "Avoir AV-1 imputé sur le trop-perçu (sans virement).")
+    page = client.get(f"/console/opco/akto/dossiers/{engage}")
+    assert "-194,79 €" in page.text and "3 160,00 €" in page.text
+    assert "imputé sur le trop-perçu le" in page.text
