@@ -674,9 +674,13 @@ def regler_facture(opco_id: str, numero: str):
     try:
         factures.regler(session, sandbox, facture, sandbox.clock.now(), acteur="pilotage")
         session.commit()
-        _flash(
-            "succes", f"Facture {facture.numero} réglée (virement {facture.reference_virement})."
-        )
+        if facture.est_avoir:
+            _flash("succes", f"Avoir {facture.numero} imputé sur le trop-perçu (sans virement).")
+        else:
+            _flash(
+                "succes",
+                f"Facture {facture.numero} réglée (virement {facture.reference_virement}).",
+            )
     except NormError as exc:
         session.rollback()
         _flash("erreur", _erreurs(exc))

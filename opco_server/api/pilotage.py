@@ -132,10 +132,12 @@ def _facture(facture) -> dict:  # type: ignore[no-untyped-def]
         "referenceFactureCFA": facture.numero,
         "typeFacture": facture.type_facture,
         "etatFacture": facture.etat,
-        "montantFacture": float(facture.montant_total),
+        "montantFacture": float(facture.montant_signe),
         "commentaire": facture.commentaire,
-        "referenceVirement": facture.reference_virement,
-        "dateReglement": facture.date_reglement.isoformat() if facture.date_reglement else None,
+        "referenceVirement": None if facture.est_avoir else facture.reference_virement,
+        "dateReglement": None
+        if facture.est_avoir or not facture.date_reglement
+        else facture.date_reglement.isoformat(),
         "reglementPrevuLe": prevu.isoformat(timespec="seconds") if prevu else None,
         "numeroInterneDocument": facture.fichier.numero,
     }

@@ -62,6 +62,20 @@ class Facture(Base):
         order_by="LigneFacture.index", cascade="all, delete-orphan"
     )
 
+    @property
+    def est_avoir(self) -> bool:
+        return self.type_facture == "AVOIR"
+
+    @property
+    def signe(self) -> int:
+        """Stored amounts are positive; an avoir gives money back, so it reads negative
+        wherever it is shown (norm, control API, console): sums per dossier give the net."""
+        return -1 if self.est_avoir else 1
+
+    @property
+    def montant_signe(self) -> Decimal:
+        return self.signe * self.montant_total
+
 
 class LigneFacture(Base):
     __tablename__ = "lignes_facture"

@@ -1,4 +1,9 @@
-"""Invoices on the wire: the état items of GET /v2/factures/etats (norm.md E9)."""
+"""Invoices on the wire: the état items of GET /v2/factures/etats (norm.md E9).
+
+An avoir (credit note) reads as one: `typeFacture: AVOIR`, a negative `montantFacture` and
+negative dossier amounts (the stored amounts stay positive, see `Facture.signe`), and no bank
+transfer of its own (no `referenceVirement`, no `dateReglement`): once `REGLE` it has been
+imputé on the dossier's overpayment, not paid."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ _montant = Montant()
 def etat_facture(session: Session, facture: Facture) -> dict[str, Any]:
     par_dossier: dict[int, Decimal] = defaultdict(Decimal)
     for ligne in facture.lignes:
-        par_dossier[ligne.dossier_id] += ligne.montant
+        par_dossier[ligne.dossier_id] += facture.signe * ligne.montant
     dossiers = []
     for dossier_id, montant in par_dossier.items():
         dossier = session.get(Dossier, dossier_id)
@@ -32,10 +37,11 @@ def etat_facture(session: Session, facture: Facture) -> dict[str, Any]:
     return {
         "numeroInterneFacture": facture.numero_interne,
         "referenceFactureCFA": facture.numero,
-        "montantFacture": _montant._serialize(facture.montant_total, None, None),
+        "typeFacture": facture.type_facture,
+        "montantFacture": _montant._serialize(facture.montant_signe, None, None),
         "etatFacture": facture.etat,
-        "referenceVirement": facture.reference_virement,
-        "dateReglement": format_date(facture.date_reglement),
+        "referenceVirement": None if facture.est_avoir else facture.reference_virement,
+        "dateReglement": None if facture.est_avoir else format_date(facture.date_reglement),
         "commentaire": facture.commentaire,
         "organismeFormation": {"siret": facture.siret_emetteur, "IBAN": facture.iban_emetteur},
         "dossiers": dossiers,

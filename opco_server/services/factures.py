@@ -348,9 +348,12 @@ def regler(session: Session, sandbox: Sandbox, facture: Facture, at: datetime, a
             echeance = next(e for e in dossier.echeances if e.id == ligne.echeance_id)
             echeance.montant_en_cours -= ligne.montant
             echeance.montant_regle += ligne.montant
-    seq = compteurs.prochaine_sequence(session, facture.opco_id, "virement")
     facture.etat, facture.reglement_prevu_le = REGLE, None
-    facture.reference_virement = f"VIR-{facture.opco_id.upper()}-{at:%Y%m%d}-{seq:06d}"
+    # An avoir is imputé on the overpayment, not paid: no transfer, no reference of its own.
+    # Its date_reglement keeps the date of imputation (console only, never on the wire).
+    if facture.type_facture != "AVOIR":
+        seq = compteurs.prochaine_sequence(session, facture.opco_id, "virement")
+        facture.reference_virement = f"VIR-{facture.opco_id.upper()}-{at:%Y%m%d}-{seq:06d}"
     facture.date_reglement = at.date()
     for dossier in _dossiers(session, facture):
         solder_si_tout_regle(session, dossier, at, acteur)
