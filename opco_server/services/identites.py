@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import unquote_plus
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -60,6 +63,54 @@ def creer_editeur(
     return editeur, client_secret
 
 
+def identifiants_basic(entete: str | None) -> tuple[str, str] | None:
+    """The (client_id, client_secret) of an `Authorization: Basic` header (RFC 6749 §2.3.1).
+
+    None without a Basic header (other schemes are not client authentication). Each part is
+    form-urlencoded, then joined by a colon and base64-encoded; anything else is refused with
+    OAUTH_BASIC_MALFORMED (400 invalid_request), never a server error.
+    """
+    schema, _, valeur = (entete or "").strip().partition(" ")
+    if schema.lower() != "basic":
+        return None
+    try:
+        texte = base64.b64decode(valeur.strip(), validate=True).decode("utf-8")
+        client_id, deux_points, client_secret = texte.partition(":")
+        if not deux_points:
+            raise ValueError("no colon")
+        return (
+            unquote_plus(client_id, errors="strict"),
+            unquote_plus(client_secret, errors="strict"),
+        )
+    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise OAuthError(
+            400,
+            "invalid_request",
+            "OAUTH_BASIC_MALFORMED",
+            "En-tête « Authorization: Basic » illisible : attendu base64(client_id:client_secret), "
+            "chaque partie encodée en application/x-www-form-urlencoded, en UTF-8.",
+        ) from exc
+
+
+def identifiants_client(
+    entete: str | None, client_id: str | None, client_secret: str | None
+) -> tuple[str | None, str | None]:
+    """The client's credentials, from the Basic header (client_secret_basic) or the form
+    (client_secret_post). Both may be sent only if they agree (RFC 6749 §2.3: one method)."""
+    basic = identifiants_basic(entete)
+    if basic is None:
+        return client_id, client_secret
+    if (client_id and client_id != basic[0]) or (client_secret and client_secret != basic[1]):
+        raise OAuthError(
+            400,
+            "invalid_request",
+            "OAUTH_CLIENT_AUTH_CONFLICT",
+            "Identifiants client différents dans l'en-tête Authorization (Basic) et dans le "
+            "formulaire : utilisez une seule méthode d'authentification du client.",
+        )
+    return basic
+
+
 def emettre_jeton(
     session: Session,
     clock: Clock,
@@ -74,7 +125,8 @@ def emettre_jeton(
             400,
             "invalid_request",
             "OAUTH_INVALID_REQUEST",
-            "Paramètres obligatoires : grant_type, client_id, client_secret.",
+            "Paramètres obligatoires : grant_type, client_id, client_secret (client_id et "
+            "client_secret dans le formulaire ou dans l'en-tête « Authorization: Basic »).",
         )
     if grant_type != "client_credentials":
         raise OAuthError(
