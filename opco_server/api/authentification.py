@@ -30,7 +30,6 @@ def obtenir_jeton(body: dict | None = None, **form: str):
         identites.verifier_scopes(data.get("scope"), dialecte.scopes)
     issued = identites.emettre_jeton(
         session,
-        sandbox.clock,
         opco,
         data.get("grant_type"),
         client_id,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import unquote_plus
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from opco_server.clock import Clock, aware
@@ -113,7 +113,6 @@ def identifiants_client(
 
 def emettre_jeton(
     session: Session,
-    clock: Clock,
     opco: Opco,
     grant_type: str | None,
     client_id: str | None,
@@ -149,7 +148,9 @@ def emettre_jeton(
             "OAUTH_INVALID_CLIENT",
             "Identifiants client (client_id / client_secret) inconnus ou révoqués.",
         )
-    now = clock.now()
+    # Tokens live on real time, not on the sandbox clock: a test advancing the sandbox by ten
+    # days to see an invoice paid keeps its token (business dates follow the sandbox clock).
+    now = datetime.now(UTC)
     token = secrets.token_urlsafe(32)
     granted = " ".join((scope or "").split())
     session.add(
@@ -168,6 +169,26 @@ def emettre_jeton(
     return IssuedToken(token, opco.duree_jeton_secondes, granted)
 
 
+def expirer_jetons(
+    session: Session, opco_id: str | None = None, editeur_id: int | None = None
+) -> int:
+    """Expire now (real time) the live tokens, of one OPCO and/or one editor if given: their next
+    call answers 401 AUTH_TOKEN_EXPIRED. Returns how many were live."""
+    now = datetime.now(UTC)
+    conditions = [Jeton.expire_le > now]
+    if opco_id is not None:
+        conditions.append(Jeton.opco_id == opco_id)
+    if editeur_id is not None:
+        conditions.append(Jeton.editeur_id == editeur_id)
+    resultat = session.execute(
+        update(Jeton)
+        .where(*conditions)
+        .values(expire_le=now)
+        .execution_options(synchronize_session=False)
+    )
+    return resultat.rowcount or 0
+
+
 def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
     """The OPCO's identity server refuses scopes it does not know (RFC 6749 invalid_scope)."""
     inconnus = [s for s in (demande or "").split() if s not in connus]
@@ -181,14 +202,14 @@ def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
         )
 
 
-def verifier_jeton(session: Session, clock: Clock, opco_id: str, token: str) -> TokenInfo:
+def verifier_jeton(session: Session, opco_id: str, token: str) -> TokenInfo:
     jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token)))
     if jeton is None or jeton.opco_id != opco_id or not _same(jeton.jeton_hash, digest(token)):
         raise Unauthorized.one(
             "AUTH_TOKEN_INVALID",
             "Jeton d'accès inconnu pour cet OPCO : demandez-en un sur /connect/token.",
         )
-    if aware(jeton.expire_le) <= clock.now():
+    if aware(jeton.expire_le) <= datetime.now(UTC):  # real time, like emettre_jeton
         raise Unauthorized.one(
             "AUTH_TOKEN_EXPIRED", "Jeton d'accès expiré : demandez-en un nouveau."
         )

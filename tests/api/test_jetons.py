@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime, timedelta
 from urllib.parse import quote_plus
 
 import pytest
@@ -141,3 +142,80 @@ def test_the_journal_names_the_basic_client_and_keeps_no_secret(client, identiti
     texte = json.dumps(journal)
     assert secret not in texte
     assert _basic(client_id, secret).split()[1] not in texte
+
+
+# --- tokens live on real time --------------------------------------------------------------
+
+
+def test_a_token_survives_a_ten_day_advance_of_the_sandbox(client, cfa):
+    headers = cfa.headers()
+    avant = client.get("/akto/v1/status", headers=headers)
+    assert avant.status_code == 200
+    avance = client.post("/_sandbox/horloge/avancer", json={"jours": 10})
+    assert avance.status_code == 200, avance.text
+    response = client.get("/akto/v1/status", headers=headers)  # same token, no renewal
+    assert response.status_code == 200, response.text
+    # Responses keep following the sandbox clock.
+    ecart = datetime.fromisoformat(response.json()["dateHeure"]) - datetime.fromisoformat(
+        avant.json()["dateHeure"]
+    )
+    assert ecart == timedelta(days=10)
+
+
+def test_a_key_still_expires_on_the_sandbox_clock(client, cfa):
+    headers = cfa.headers()
+    siren = cfa.cfa["siren"]
+    cle = client.post("/_sandbox/opcos/akto/cles", json={"siren": siren, "jours": 5}).json()
+    headers["X-API-KEY"] = cle["cle"]
+    assert client.get("/akto/v1/status", headers=headers).status_code == 200
+    client.post("/_sandbox/horloge/avancer", json={"jours": 6})
+    response = client.get("/akto/v1/status", headers=headers)  # the token is still good
+    assert response.status_code == 403
+    assert _codes(response) == ["AUTH_KEY_EXPIRED"]
+
+
+# --- POST /_sandbox/jetons/expirer ---------------------------------------------------------
+
+
+def test_expiring_tokens_answers_401_then_the_client_renews(client, cfa):
+    assert cfa.get("/v1/status").status_code == 200
+    old = cfa.headers()
+    assert client.post("/_sandbox/jetons/expirer").json() == {"expires": 1}
+    response = client.get("/akto/v1/status", headers=old)
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_EXPIRED"]
+    assert cfa.get("/v1/status").status_code == 200  # NormClient: 401, new token, retry
+    assert cfa.headers()["Authorization"] != old["Authorization"]
+
+
+def test_expiring_tokens_can_be_narrowed_to_an_opco_or_a_client(client, make_cfa, identities):
+    akto, atlas = make_cfa("akto"), make_cfa("atlas")
+    assert akto.get("/v1/status").status_code == 200
+    assert atlas.get("/v1/status").status_code == 200
+    atlas_headers = atlas.headers()
+    assert client.post("/_sandbox/jetons/expirer", json={"opco": "akto"}).json() == {"expires": 1}
+    assert client.get("/atlas/v1/status", headers=atlas_headers).status_code == 200
+    autre = client.post("/_sandbox/editeurs", json={"nom": "Autre"}).json()
+    client_id, _ = _editeur(identities)
+    assert client.post("/_sandbox/jetons/expirer", json={"clientId": autre["clientId"]}).json() == {
+        "expires": 0
+    }
+    assert client.post("/_sandbox/jetons/expirer", json={"clientId": client_id}).json() == {
+        "expires": 1
+    }
+    assert client.get("/atlas/v1/status", headers=atlas_headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"opco": "inconnu"}, 404, "OPCO_NOT_FOUND"),
+        ({"clientId": "inconnu"}, 404, "EDITOR_NOT_FOUND"),
+        ({"jours": 1}, 400, None),
+    ],
+)
+def test_expiring_tokens_refuses_what_it_does_not_know(client, body, status, code):
+    response = client.post("/_sandbox/jetons/expirer", json=body)
+    assert response.status_code == status, response.text
+    if code:
+        assert _codes(response) == [code]
