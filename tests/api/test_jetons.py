@@ -211,7 +211,7 @@ def test_expiring_tokens_can_be_narrowed_to_an_opco_or_a_client(client, make_cfa
     [
         ({"opco": "inconnu"}, 404, "OPCO_NOT_FOUND"),
         ({"clientId": "inconnu"}, 404, "EDITOR_NOT_FOUND"),
-        ({"jours": 1}, 400, None),
+        ({"jours": 1}, 400, "PARAM_UNKNOWN"),
     ],
 )
 def test_expiring_tokens_refuses_what_it_does_not_know(client, body, status, code):
@@ -219,3 +219,17 @@ def test_expiring_tokens_refuses_what_it_does_not_know(client, body, status, cod
     assert response.status_code == status, response.text
     if code:
         assert _codes(response) == [code]
+
+
+def test_the_console_expires_an_opcos_tokens(client, cfa):
+    from tests.api.test_console import messages, post
+
+    headers = cfa.headers()
+    assert client.get("/akto/v1/status", headers=headers).status_code == 200
+    page = post(client, "/console/opco/akto/jetons/expirer")
+    assert ("succes", "1 jeton(s) d'accès expiré(s) : le prochain appel répondra 401.") in messages(
+        page
+    )
+    response = client.get("/akto/v1/status", headers=headers)
+    assert response.status_code == 401
+    assert _codes(response) == ["AUTH_TOKEN_EXPIRED"]
