@@ -498,6 +498,16 @@ def creer_editeur(opco_id: str):
     return _page("console_editeur.html", opco=opco, editeur=editeur, secret=secret)
 
 
+@console.post("/opco/<opco_id>/jetons/expirer")
+def expirer_jetons(opco_id: str):
+    """This OPCO's access tokens expire now: the next call of each client answers 401."""
+    opco, session = _opco(opco_id), context.session()
+    n = identites.expirer_jetons(session, opco.id)
+    session.commit()
+    _flash("succes", f"{n} jeton(s) d'accès expiré(s) : le prochain appel répondra 401.")
+    return _retour("console.espace_opco", opco_id=opco.id)
+
+
 # --- dossiers --------------------------------------------------------------------------------
 
 

@@ -58,7 +58,7 @@ def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-tokenInfoFunc: the editor behind a valid, unexpired token of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
     with sandbox.session(lecture=True) as session:
-        info = identites.verifier_jeton(session, sandbox.clock, opco_id, token)
+        info = identites.verifier_jeton(session, opco_id, token)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 
 

@@ -17,6 +17,12 @@ from opco_server.services import identites
 def obtenir_jeton(body: dict | None = None, **form: str):
     data = {**(body or {}), **form}
     sandbox, session, opco = context.sandbox(), context.session(), context.opco()
+    # client_secret_basic (Authorization header) or client_secret_post (form), not both.
+    client_id, client_secret = identites.identifiants_client(
+        flask.request.headers.get("Authorization"),
+        data.get("client_id"),
+        data.get("client_secret"),
+    )
     dialecte = sandbox.dialecte(opco.id)
     if dialecte.dpop:
         _verifier_dpop(session, sandbox)
@@ -24,11 +30,10 @@ def obtenir_jeton(body: dict | None = None, **form: str):
         identites.verifier_scopes(data.get("scope"), dialecte.scopes)
     issued = identites.emettre_jeton(
         session,
-        sandbox.clock,
         opco,
         data.get("grant_type"),
-        data.get("client_id"),
-        data.get("client_secret"),
+        client_id,
+        client_secret,
         data.get("scope"),
     )
     session.commit()

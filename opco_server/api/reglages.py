@@ -155,6 +155,23 @@ def revoquer_editeur(client_id: str):
     return ok({"clientId": client_id, "revoque": True})
 
 
+def expirer_jetons(body: dict | None = None):
+    """Expire the current access tokens now (all, one OPCO's, one editor's): 401 then renew."""
+    body = body or {}
+    session = context.session()
+    opco_id = _opco(body["opco"]).id if body.get("opco") else None
+    editeur_id = None
+    if body.get("clientId"):
+        editeur_id = session.scalar(select(Editeur.id).where(Editeur.client_id == body["clientId"]))
+        if editeur_id is None:
+            raise NotFound.one(
+                "EDITOR_NOT_FOUND", f"Éditeur inconnu : « {body['clientId']} ».", "clientId"
+            )
+    expires = identites.expirer_jetons(session, opco_id, editeur_id)
+    session.commit()
+    return ok({"expires": expires})
+
+
 def generer_cle(opco: str, body: dict):
     session, sandbox = context.session(), context.sandbox()
     cle, valeur = identites.generer_cle(

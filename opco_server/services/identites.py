@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import unquote_plus
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from opco_server.clock import Clock, aware
@@ -60,9 +63,56 @@ def creer_editeur(
     return editeur, client_secret
 
 
+def identifiants_basic(entete: str | None) -> tuple[str, str] | None:
+    """The (client_id, client_secret) of an `Authorization: Basic` header (RFC 6749 §2.3.1).
+
+    None without a Basic header (other schemes are not client authentication). Each part is
+    form-urlencoded, then joined by a colon and base64-encoded; anything else is refused with
+    OAUTH_BASIC_MALFORMED (400 invalid_request), never a server error.
+    """
+    schema, _, valeur = (entete or "").strip().partition(" ")
+    if schema.lower() != "basic":
+        return None
+    try:
+        texte = base64.b64decode(valeur.strip(), validate=True).decode("utf-8")
+        client_id, deux_points, client_secret = texte.partition(":")
+        if not deux_points:
+            raise ValueError("no colon")
+        return (
+            unquote_plus(client_id, errors="strict"),
+            unquote_plus(client_secret, errors="strict"),
+        )
+    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise OAuthError(
+            400,
+            "invalid_request",
+            "OAUTH_BASIC_MALFORMED",
+            "En-tête « Authorization: Basic » illisible : attendu base64(client_id:client_secret), "
+            "chaque partie encodée en application/x-www-form-urlencoded, en UTF-8.",
+        ) from exc
+
+
+def identifiants_client(
+    entete: str | None, client_id: str | None, client_secret: str | None
+) -> tuple[str | None, str | None]:
+    """The client's credentials, from the Basic header (client_secret_basic) or the form
+    (client_secret_post). Both may be sent only if they agree (RFC 6749 §2.3: one method)."""
+    basic = identifiants_basic(entete)
+    if basic is None:
+        return client_id, client_secret
+    if (client_id and client_id != basic[0]) or (client_secret and client_secret != basic[1]):
+        raise OAuthError(
+            400,
+            "invalid_request",
+            "OAUTH_CLIENT_AUTH_CONFLICT",
+            "Identifiants client différents dans l'en-tête Authorization (Basic) et dans le "
+            "formulaire : utilisez une seule méthode d'authentification du client.",
+        )
+    return basic
+
+
 def emettre_jeton(
     session: Session,
-    clock: Clock,
     opco: Opco,
     grant_type: str | None,
     client_id: str | None,
@@ -74,7 +124,8 @@ def emettre_jeton(
             400,
             "invalid_request",
             "OAUTH_INVALID_REQUEST",
-            "Paramètres obligatoires : grant_type, client_id, client_secret.",
+            "Paramètres obligatoires : grant_type, client_id, client_secret (client_id et "
+            "client_secret dans le formulaire ou dans l'en-tête « Authorization: Basic »).",
         )
     if grant_type != "client_credentials":
         raise OAuthError(
@@ -97,7 +148,9 @@ def emettre_jeton(
             "OAUTH_INVALID_CLIENT",
             "Identifiants client (client_id / client_secret) inconnus ou révoqués.",
         )
-    now = clock.now()
+    # Tokens live on real time, not on the sandbox clock: a test advancing the sandbox by ten
+    # days to see an invoice paid keeps its token (business dates follow the sandbox clock).
+    now = datetime.now(UTC)
     token = secrets.token_urlsafe(32)
     granted = " ".join((scope or "").split())
     session.add(
@@ -116,6 +169,26 @@ def emettre_jeton(
     return IssuedToken(token, opco.duree_jeton_secondes, granted)
 
 
+def expirer_jetons(
+    session: Session, opco_id: str | None = None, editeur_id: int | None = None
+) -> int:
+    """Expire now (real time) the live tokens, of one OPCO and/or one editor if given: their next
+    call answers 401 AUTH_TOKEN_EXPIRED. Returns how many were live."""
+    now = datetime.now(UTC)
+    conditions = [Jeton.expire_le > now]
+    if opco_id is not None:
+        conditions.append(Jeton.opco_id == opco_id)
+    if editeur_id is not None:
+        conditions.append(Jeton.editeur_id == editeur_id)
+    resultat = session.execute(
+        update(Jeton)
+        .where(*conditions)
+        .values(expire_le=now)
+        .execution_options(synchronize_session=False)
+    )
+    return resultat.rowcount or 0
+
+
 def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
     """The OPCO's identity server refuses scopes it does not know (RFC 6749 invalid_scope)."""
     inconnus = [s for s in (demande or "").split() if s not in connus]
@@ -129,14 +202,14 @@ def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
         )
 
 
-def verifier_jeton(session: Session, clock: Clock, opco_id: str, token: str) -> TokenInfo:
+def verifier_jeton(session: Session, opco_id: str, token: str) -> TokenInfo:
     jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token)))
     if jeton is None or jeton.opco_id != opco_id or not _same(jeton.jeton_hash, digest(token)):
         raise Unauthorized.one(
             "AUTH_TOKEN_INVALID",
             "Jeton d'accès inconnu pour cet OPCO : demandez-en un sur /connect/token.",
         )
-    if aware(jeton.expire_le) <= clock.now():
+    if aware(jeton.expire_le) <= datetime.now(UTC):  # real time, like emettre_jeton
         raise Unauthorized.one(
             "AUTH_TOKEN_EXPIRED", "Jeton d'accès expiré : demandez-en un nouveau."
         )

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from opco_server.errors import OAuthError
 from opco_server.masquage import masquer, nettoyer
 from opco_server.models import CleCfa, EntreeJournal, Jeton
-from opco_server.services.identites import digest
+from opco_server.services.identites import digest, identifiants_basic
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -28,6 +29,15 @@ def _identites(session: Session, entetes: dict[str, str]) -> tuple[str | None, s
     if cle:
         siren = session.scalar(select(CleCfa.siren).where(CleCfa.cle_hash == digest(cle)))
     return client_id, siren
+
+
+def _client_basic(entetes: dict[str, str]) -> str | None:
+    """The client_id of a token request's `Authorization: Basic` header (never its secret)."""
+    try:
+        basic = identifiants_basic(entetes.get("authorization"))
+    except OAuthError:
+        return None
+    return basic[0] if basic else None
 
 
 def enregistrer(
@@ -57,12 +67,11 @@ def enregistrer(
         codes = [e.get("code") for e in reponse_corps.get("errors", []) if isinstance(e, dict)]
     retry = reponse_entetes.get("retry-after")
     client_id, siren = _identites(session, entetes_bruts)
-    if (
-        client_id is None
-        and isinstance(corps, dict)
-        and operation == "authentification.obtenir_jeton"
-    ):
-        client_id = corps.get("client_id")  # a token request names its client
+    if client_id is None and operation == "authentification.obtenir_jeton":
+        # A token request names its client: in its Basic header or in its form.
+        client_id = _client_basic(entetes_bruts)
+        if client_id is None and isinstance(corps, dict):
+            client_id = corps.get("client_id")
         client_id = client_id if isinstance(client_id, str) else None
     entree = EntreeJournal(
         horodatage=horodatage,
