@@ -5,11 +5,13 @@ once the DECA number is known, and `Description` in /v1/documents errors at SOR 
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
-from tests.api.test_cycle_de_vie import avancer, convention_de, deposer, detail
+from tests.api.test_cycle_de_vie import PDF, avancer, convention_de, deposer, detail
 
 
 def _engager(cfa, client, contrat, **couts) -> dict:
@@ -100,3 +102,51 @@ def test_no_contrat_is_the_deca_number_once_engaged(cfa, client, contrat, sandbo
     with sandbox.session() as session:  # the Cerfa as received is kept
         stored = session.scalar(select(Dossier.cerfa).where(Dossier.numero_interne == numero))
     assert stored["contrat"]["noContrat"] == 0
+
+
+def _document_inconnu(client):
+    infos = {
+        "typeFichier": "ATTESTATION",
+        "objets": [{"typeObjet": "FACTURE", "idObjet": "F999999999"}],
+    }
+    response = client.post(
+        "/v1/documents",
+        files={
+            "infosFichier": (None, json.dumps(infos), "application/json"),
+            "fichier": ("a.pdf", PDF, "application/pdf"),
+        },
+    )
+    assert response.status_code == 404, response.text
+    return response.json()["errors"]
+
+
+@pytest.mark.parametrize("opco", ["akto", "atlas", "mobilites"])
+def test_documents_errors_say_description_capitalised_at_sor_opcos(make_cfa, opco):
+    (erreur,) = _document_inconnu(make_cfa(opco))
+    assert erreur["code"] == "DOCUMENT_OBJECT_NOT_FOUND"
+    assert erreur["Description"] and "description" not in erreur
+
+
+@pytest.mark.parametrize("opco", ["afdas", "constructys"])
+def test_documents_errors_keep_the_norm_casing_elsewhere(make_cfa, opco):
+    (erreur,) = _document_inconnu(make_cfa(opco))
+    assert erreur["description"] and "Description" not in erreur
+
+
+def test_other_operations_keep_the_norm_casing_at_sor_opcos(cfa):
+    response = cfa.get("/v2/dossiers", params={"numeroInterne": "0000000"})
+    assert response.status_code == 404
+    assert all("description" in e and "Description" not in e for e in response.json()["errors"])
+
+
+@pytest.fixture
+def norme_stricte(client):
+    assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
+    yield
+    client.put("/_sandbox/profil", json={"profil": "dialectes"})
+
+
+@pytest.mark.parametrize("opco", ["akto", "atlas", "afdas"])
+def test_strict_profile_keeps_description(make_cfa, norme_stricte, opco):
+    (erreur,) = _document_inconnu(make_cfa(opco))
+    assert erreur["description"] and "Description" not in erreur
