@@ -28,9 +28,9 @@ class ErrorItem:
     description: str
     champ: str | None = None
 
-    def to_wire(self) -> dict[str, str]:
+    def to_wire(self, cle_description: str = "description") -> dict[str, str]:
         # Safety net: a description never shows a NIR or an IBAN, whatever built it.
-        item = {"code": self.code, "description": masquer_donnees(self.description)}
+        item = {"code": self.code, cle_description: masquer_donnees(self.description)}
         if self.champ is not None:
             item["champ"] = self.champ
         return item
@@ -92,11 +92,16 @@ class UnsupportedMediaType(NormError):
     status = 415
 
 
-def norm_body(items: list[ErrorItem], variante: str = "norme") -> dict[str, object]:
-    """The norm's error body, or the known variant of an OPCO (norm.md §2.1)."""
+def norm_body(
+    items: list[ErrorItem], variante: str = "norme", cle_description: str = "description"
+) -> dict[str, object]:
+    """The norm's error body, or the known variant of an OPCO (norm.md §2.1).
+
+    `cle_description`: the key of each item's message (`Description` at SOR OPCOs on
+    POST /v1/documents, norm.md E11)."""
     if variante == "ep":
         return {"comment": masquer_donnees(" ; ".join(i.description for i in items))}
-    body: dict[str, object] = {"errors": [i.to_wire() for i in items]}
+    body: dict[str, object] = {"errors": [i.to_wire(cle_description) for i in items]}
     if variante == "atlas" and items:
         body["description"] = masquer_donnees(items[0].description)
     return body
@@ -106,6 +111,19 @@ def _dialecte(request: ConnexionRequest | None):  # type: ignore[no-untyped-def]
     scope = getattr(request, "scope", None) or {}
     sandbox, opco_id = scope.get("opco.sandbox"), scope.get("opco.id")
     return sandbox.dialecte(opco_id) if sandbox and opco_id else None
+
+
+OPERATION_DOCUMENTS = "documents.deposer_document"
+
+
+def _operation(request: ConnexionRequest | None) -> str | None:
+    scope = getattr(request, "scope", None) or {}
+    sandbox = scope.get("opco.sandbox")
+    if sandbox is None or "path" not in scope:
+        return None
+    root = scope.get("root_path", "")
+    path = scope["path"][len(root) :] if root else scope["path"]
+    return sandbox.operation(scope.get("method", ""), path)
 
 
 def norm_response(
@@ -121,10 +139,18 @@ def norm_response(
     dialecte = _dialecte(request)
     if dialecte and status == 404 and any(i.code == "DOSSIER_NOT_FOUND" for i in items):
         status = dialecte.dossier_inconnu
+    cle_description = "description"
+    if (
+        dialecte
+        and dialecte.description_capitalisee_documents
+        and _operation(request) == OPERATION_DOCUMENTS
+    ):
+        cle_description = "Description"
     return ConnexionResponse(
         status_code=status,
         body=json.dumps(
-            norm_body(items, dialecte.erreurs if dialecte else "norme"), ensure_ascii=False
+            norm_body(items, dialecte.erreurs if dialecte else "norme", cle_description),
+            ensure_ascii=False,
         ),
         content_type="application/json",
         headers=all_headers,

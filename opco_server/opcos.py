@@ -19,6 +19,8 @@ class Dialecte:
     scopes: tuple[str, ...] | None = None  # None: any scope accepted
     dpop: bool = False
     forme_cle: str = "opaque"  # opaque | jwt (OPCO EP)
+    # Error items of POST /v1/documents carry a capitalised `Description` (SOR OPCOs, norm.md E11).
+    description_capitalisee_documents: bool = False
 
     @classmethod
     def depuis(cls, data: dict | None) -> Dialecte:
@@ -34,6 +36,9 @@ class Dialecte:
             scopes=tuple(scopes) if scopes is not None else None,
             dpop=bool(data.get("dpop", False)),
             forme_cle=data.get("forme_cle", "opaque"),
+            description_capitalisee_documents=bool(
+                data.get("description_capitalisee_documents", False)
+            ),
         )
 
 

@@ -18,7 +18,7 @@ participation) live in rules.financement. Conventions decided here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -60,6 +60,7 @@ class Echeance:
     annee: int  # contract year 1..n
     nature: str  # "AVANCE", "M7", "M10" (regime 2025 only) or "SOLDE"
     iban: str | None = None  # CFA IBAN expected on invoices
+    majoration_rqth: Decimal = ZERO  # part of `montant` due to the RQTH majoration (≤ montant)
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,19 @@ def echeances_annee(
     annee: Annee,
     montant: Decimal,
     iban: str | None,
+    majoration: Decimal = ZERO,
 ) -> list[Echeance]:
-    """Instalments of one contract year (numero 0: `numeroter` numbers the whole schedule)."""
+    """Instalments of one contract year (numero 0: `numeroter` numbers the whole schedule).
+
+    `majoration` (the RQTH part of `montant`) is spread with the same cumulative shares and
+    rounding, so each instalment's RQTH part sums to it over the year.
+    """
     decalage = 12 * (annee.numero - 1)
     nominales = [None if m is None else ajouter_mois(debut_contrat, decalage + m) for *_, m in plan]
-    resultat, cumul_precedent = [], ZERO
+    resultat, cumul_precedent, maj_precedente = [], ZERO, ZERO
     for i, (nature, part, _) in enumerate(plan):
         cumul = centimes(montant * part)
+        maj = min(centimes(majoration * part), cumul)
         ouverture = min(nominales[i] or fin_contrat, fin_contrat)
         suivante = nominales[i + 1] if i + 1 < len(plan) else None
         debut = annee.debut if nature == "SOLDE" or i == 0 else ouverture
@@ -144,19 +151,26 @@ def echeances_annee(
                 annee=annee.numero,
                 nature=nature,
                 iban=iban,
+                majoration_rqth=min(max(maj - maj_precedente, ZERO), cumul - cumul_precedent),
             )
         )
-        cumul_precedent = cumul
+        cumul_precedent, maj_precedente = cumul, maj
     return resultat
 
 
 def deduire(echeances: Iterable[Echeance], somme: Decimal) -> tuple[list[Echeance], Decimal]:
-    """Take `somme` off the instalments in order, none below 0: (instalments, amount taken)."""
+    """Take `somme` off the instalments in order, none below 0: (instalments, amount taken).
+
+    The amount taken comes off the pedagogy part first, the RQTH part last.
+    """
     resultat, reste = [], somme
     for e in echeances:
         retrait = min(reste, e.montant)
         reste -= retrait
-        resultat.append(replace(e, montant=e.montant - retrait))
+        montant = e.montant - retrait
+        resultat.append(
+            replace(e, montant=montant, majoration_rqth=min(e.majoration_rqth, montant))
+        )
     return resultat, somme - reste
 
 
@@ -169,7 +183,10 @@ def numeroter(echeances: Iterable[Echeance]) -> tuple[Echeance, ...]:
 
 
 def repartir_rupture(
-    echeances: Sequence[Echeance], total: Decimal, date_rupture: date
+    echeances: Sequence[Echeance],
+    total: Decimal,
+    date_rupture: date,
+    majorations: Mapping[int, Decimal] | None = None,
 ) -> tuple[Echeance, ...]:
     """Spread a reduced `total` over a schedule after a rupture on `date_rupture`.
 
@@ -178,12 +195,16 @@ def repartir_rupture(
     the total lasts; the last of them (the SOLDE of the rupture year, whose period is the whole
     year) takes the difference, and may exceed its first amount when earlier-planned money was
     cancelled. Surviving instalments end, and open at the latest, on the rupture date.
+
+    `majorations` (contract year → RQTH majoration kept after the rupture) sets the RQTH part
+    of the instalments: survivors keep their own while the year's majoration lasts (never above
+    their amount), the last survivor of each year takes the balance; cancelled ones carry none.
     """
     vivantes = [i for i, e in enumerate(echeances) if e.date_debut <= date_rupture]
     resultat, reste = [], total
     for i, e in enumerate(echeances):
         if i not in vivantes:
-            resultat.append(replace(e, montant=ZERO))
+            resultat.append(replace(e, montant=ZERO, majoration_rqth=ZERO))
             continue
         montant = reste if i == vivantes[-1] else min(e.montant, reste)
         reste -= montant
@@ -191,8 +212,29 @@ def repartir_rupture(
             replace(
                 e,
                 montant=montant,
+                majoration_rqth=min(e.majoration_rqth, montant),
                 date_ouverture=min(e.date_ouverture, date_rupture),
                 date_fin=min(e.date_fin, date_rupture),
             )
         )
+    if majorations is not None:
+        resultat = _majorations_par_annee(resultat, vivantes, majorations)
     return tuple(resultat)
+
+
+def _majorations_par_annee(
+    echeances: list[Echeance], vivantes: list[int], majorations: Mapping[int, Decimal]
+) -> list[Echeance]:
+    """Survivors of each year keep their RQTH part while the year's majoration lasts; the last
+    one takes the balance (each within [0, its amount])."""
+    resultat = list(echeances)
+    for annee, cible in majorations.items():
+        indices = [i for i in vivantes if resultat[i].annee == annee]
+        reste = max(cible, ZERO)
+        for i in indices:
+            e = resultat[i]
+            part = reste if i == indices[-1] else min(e.majoration_rqth, reste)
+            part = min(part, e.montant)
+            reste -= part
+            resultat[i] = replace(e, majoration_rqth=part)
+    return resultat

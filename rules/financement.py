@@ -115,7 +115,7 @@ def calculer_engagement(p: Parametres) -> Engagement:
     echeances, majoration = [], ZERO
     for annee, base, maj in _montants_annuels(p, regime, npec, p.date_fin):
         majoration += maj
-        echeances += echeances_annee(plan, p.date_debut, p.date_fin, annee, base + maj, p.iban)
+        echeances += echeances_annee(plan, p.date_debut, p.date_fin, annee, base + maj, p.iban, maj)
     brut = sum((e.montant for e in echeances), ZERO)
     echeances, participation = deduire(echeances, _participation(p, regime, npec, brut, None))
     remarques += _remarques_rqth(p) + _remarques_participation(p, regime, participation)
@@ -170,7 +170,9 @@ def proratiser_rupture(
         montant_total=total,
         participation_employeur=participation,
         majoration_rqth=sum((maj for *_, maj in lignes), ZERO),
-        echeances=repartir_rupture(e.echeances, total, date_rupture),
+        echeances=repartir_rupture(
+            e.echeances, total, date_rupture, {a.numero: maj for a, _, maj in lignes}
+        ),
         remarques=(*e.remarques, remarque),
     )
 

@@ -69,6 +69,10 @@ class Echeance(Base):
     montant_total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     montant_regle: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     montant_en_cours: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    # Part of montant_total due to the RQTH majoration (the rest is pedagogy).
+    majoration_rqth: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
     date_ouverture: Mapped[date] = mapped_column(Date)
     date_debut: Mapped[date] = mapped_column(Date)
     date_fin: Mapped[date] = mapped_column(Date)

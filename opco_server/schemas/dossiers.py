@@ -13,6 +13,10 @@ from opco_server.wire import format_date
 # Amounts are Decimal end to end; JSON has only numbers, so they leave as numbers with two
 # decimals at the very edge (float's shortest repr of a 2-decimal value is exact on the wire).
 PLAFOND_PREMIER_EQUIPEMENT = 500
+# The mobility flat rate is set by each OPCO's board and is not modelled (rules.financement):
+# no ceiling is published, hence null.
+PLAFOND_FRAIS_MOBILITE = None
+ZERO = Decimal("0.00")
 
 
 class Montant(fields.Field):
@@ -52,6 +56,18 @@ class EcheanceSchema(Schema):
     date_debut = DateNorme(data_key="dateDebut")
     date_fin = DateNorme(data_key="dateFin")
     iban = fields.String(allow_none=True)
+    dont_majoration_rqth = fields.Method("_majoration", data_key="dontMajorationRqth")
+    dont_montant_pedagogie = fields.Method("_pedagogie", data_key="dontMontantPedagogie")
+
+    def _majoration(self, echeance: Any) -> float:
+        return float(_rqth(echeance))
+
+    def _pedagogie(self, echeance: Any) -> float:
+        return float(Decimal(echeance.montant_total).quantize(Decimal("0.01")) - _rqth(echeance))
+
+
+def _rqth(echeance: Any) -> Decimal:
+    return Decimal(echeance.majoration_rqth or ZERO).quantize(Decimal("0.01"))
 
 
 class FraisAnnexeSchema(Schema):
@@ -74,8 +90,13 @@ class DossierDetailSchema(Schema):
     )
 
     def _cerfa(self, dossier: Dossier) -> dict[str, Any]:
+        cerfa = dict(dossier.cerfa)
+        if dossier.numero_deca:
+            # The norm's contract number is the DECA number once known; the stored Cerfa stays
+            # as received.
+            cerfa["contrat"] = {**(cerfa.get("contrat") or {}), "noContrat": dossier.numero_deca}
         return {
-            **dossier.cerfa,
+            **cerfa,
             "numeroInterne": dossier.numero_interne,
             "numeroExterne": dossier.numero_externe,
             "numeroDeca": dossier.numero_deca,
@@ -89,7 +110,10 @@ class DossierDetailSchema(Schema):
     def _echeances(self, dossier: Dossier) -> list[dict[str, Any]]:
         # Cancelled instalments (nothing due, nothing paid) are not shown.
         visibles = [e for e in dossier.echeances if e.montant_total or e.montant_regle]
-        return EcheanceSchema(many=True).dump(visibles)
+        return [
+            {**e, "siretCfa": dossier.organisme_siret}
+            for e in EcheanceSchema(many=True).dump(visibles)
+        ]
 
     def _details(self, dossier: Dossier) -> dict[str, Any] | None:
         if dossier.engagement is None:
@@ -98,6 +122,7 @@ class DossierDetailSchema(Schema):
         return {
             "iban": iban,
             "plafondFraisPremierEquipement": PLAFOND_PREMIER_EQUIPEMENT,
+            "plafondFraisMobilite": PLAFOND_FRAIS_MOBILITE,
             "fraisPremierEquipementRegles": False,
             "fraisMobiliteRegles": False,
             "periodesFraisAnnexes": [],

@@ -113,6 +113,7 @@ def _enregistrer(dossier: Dossier, engagement: financement.Engagement, iban: str
         row = existantes.pop(e.numero, None) or Echeance(numero=e.numero)
         row.codification, row.nature, row.annee = e.codification, e.nature, e.annee
         row.montant_total = e.montant
+        row.majoration_rqth = e.majoration_rqth
         row.date_ouverture, row.date_debut, row.date_fin = (
             e.date_ouverture,
             e.date_debut,
@@ -128,6 +129,7 @@ def _enregistrer(dossier: Dossier, engagement: financement.Engagement, iban: str
             dossier.echeances.remove(row)
         else:
             row.montant_total = Decimal("0.00")
+            row.majoration_rqth = Decimal("0.00")
 
 
 def engager(session: Session, sandbox: Sandbox, dossier: Dossier, at: datetime) -> list[str]:

@@ -240,6 +240,33 @@ def test_rqth_majoration_capped_and_spread():
     assert (r.montant_total, r.majoration_rqth) == (D("4128.77"), D("1126.03"))
 
 
+def test_rqth_part_of_each_echeance():
+    p = contrat_2025(rqth=True, majorations_rqth=(D(3000), D(5000)), niveau=6)
+    e = calculer_engagement(p)
+    parts = [x.majoration_rqth for x in e.echeances]
+    # 40/30/20/10 of 3 000 then of 4 000; the 750 € participation comes off pedagogy first.
+    assert parts == [D(x) for x in ("1200", "900", "600", "300", "1600", "1200", "800", "400")]
+    assert all(0 <= x.majoration_rqth <= x.montant for x in e.echeances)
+    r = proratiser_rupture(e, p, date(2026, 1, 15))
+    assert sum(x.majoration_rqth for x in r.echeances) == r.majoration_rqth == D("1126.03")
+    assert all(0 <= x.majoration_rqth <= x.montant for x in r.echeances)
+
+
+@given(
+    st.decimals(min_value=0, max_value=6000, places=2),
+    st.decimals(min_value=0, max_value=6000, places=2),
+    st.dates(min_value=date(2025, 9, 2), max_value=date(2027, 8, 30)),
+)
+def test_rqth_parts_sum_to_the_majoration(m1, m2, rupture):
+    p = contrat_2025(rqth=True, majorations_rqth=(m1, m2), niveau=6)
+    e = calculer_engagement(p)
+    assert sum(x.majoration_rqth for x in e.echeances) == e.majoration_rqth
+    assert all(0 <= x.majoration_rqth <= x.montant for x in e.echeances)
+    r = proratiser_rupture(e, p, rupture)
+    assert all(0 <= x.majoration_rqth <= x.montant for x in r.echeances)
+    assert sum(x.majoration_rqth for x in r.echeances) == r.majoration_rqth
+
+
 def test_rqth_majorations_ignored_without_rqth():
     e = calculer_engagement(contrat_2025(majorations_rqth=(D(3000),)))
     assert (e.majoration_rqth, e.montant_total) == (D(0), D(16000))
