@@ -253,8 +253,9 @@ def test_unknown_query_parameter_is_refused(cfa):
     assert _codes(response) == ["PARAM_UNKNOWN"]
 
 
-def test_data_survives_a_restart(base_settings, contrat, identities):
-    """A second app on the same database (a restart) sees what the first one stored."""
+def test_data_survives_a_restart(app, base_settings, contrat, identities):
+    """A second app on the same database (a restart) sees what the first one stored (`app`:
+    the demo state, reset, whatever test ran before on this worker)."""
     from opco_server import create_app
     from tests.conftest import NormClient
 
