@@ -27,7 +27,7 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from opco_server import tolerance
-from opco_server.context import SCOPE_ECARTS, SCOPE_OPCO, SCOPE_SANDBOX
+from opco_server.context import SCOPE_ECARTS, SCOPE_OPCO, SCOPE_PARTIES, SCOPE_SANDBOX
 from opco_server.errors import (
     BadRequest,
     ErrorItem,
@@ -312,6 +312,18 @@ class NormMultiPartValidator(MultiPartFormDataValidator):
                 data[key] = "" if len(values) == 1 else [""] * len(values)
             else:
                 data[key] = _decode_part(key, values, properties.get(key, {}))
+        ecarts = ecarts_toleres(scope)
+        if ecarts is not None:
+            # The JSON parts, coerced like a JSON body; the handler reads them from the scope
+            # (opco_server.api._multipart), not from Flask's copy of the form.
+            parties = {}
+            for key, value in data.items():
+                if isinstance(value, dict | list) and isinstance(properties.get(key), dict):
+                    data[key], trouves = tolerance.tolerer(value, properties[key], (key,))
+                    if trouves:
+                        ecarts.extend(trouves)
+                        parties[key] = data[key]
+            scope[SCOPE_PARTIES] = parties
         return data
 
     def _validate(self, body: t.Any) -> None:

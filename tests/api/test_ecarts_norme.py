@@ -260,3 +260,49 @@ def test_every_deviation_code_is_documented_in_the_readme():
 
     readme = (ROOT / "README.md").read_text("utf-8")
     assert [c for c in tolerance.LIBELLES if f"`{c}`" not in readme] == []
+
+
+# ---------------------------------------------------------------- multipart JSON parts
+
+
+def _convention_production(contrat: dict, numero: str) -> tuple[dict, dict[str, set[str]]]:
+    from tests.api.test_cycle_de_vie import convention_de
+
+    convention = convention_de(contrat, numero)
+    convention["couts"] = {k: str(v) for k, v in convention["couts"].items()}
+    convention["formation"]["dureeFormation"] = "1350"
+    convention["mandatEmployeur"] = "true"
+    convention["dateSignature"] = "2026-08-25T00:00:00+02:00"
+    attendus = {
+        tolerance.NUMBER_AS_STRING: {f"convention.couts.{k}" for k in convention["couts"]}
+        | {"convention.formation.dureeFormation"},
+        tolerance.BOOLEAN_AS_STRING: {"convention.mandatEmployeur"},
+        tolerance.DATETIME_AS_DATE: {"convention.dateSignature"},
+    }
+    return convention, attendus
+
+
+def test_production_convention_part_is_coerced_and_reported(cfa, client, contrat):
+    from tests.api.test_cycle_de_vie import avancer, deposer, detail
+
+    numero = cfa.transmettre(contrat).json()["numeroInterne"]
+    convention, attendus = _convention_production(contrat, numero)
+    response = deposer(cfa, convention)
+    assert response.status_code == 200, response.text
+    assert _entete(response) == attendus
+    avancer(client, jours=4)
+    dossier = detail(cfa, numero)
+    assert dossier["cerfa"]["etat"] == "ENGAGE"
+    assert dossier["echeances"]
+    assert all(isinstance(e["montantTotal"], int | float) for e in dossier["echeances"])
+
+
+def test_production_convention_part_is_refused_under_the_strict_norm(cfa, contrat, strict):
+    from tests.api.test_cycle_de_vie import deposer
+
+    numero = cfa.transmettre(contrat).json()["numeroInterne"]
+    convention, attendus = _convention_production(contrat, numero)
+    response = deposer(cfa, convention)
+    assert response.status_code == 400
+    champs = {e["champ"] for e in response.json()["errors"]}
+    assert attendus[tolerance.NUMBER_AS_STRING] | attendus[tolerance.BOOLEAN_AS_STRING] <= champs
