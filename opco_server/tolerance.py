@@ -23,14 +23,38 @@ ZERO_FOR_ABSENT = "NORM_ZERO_FOR_ABSENT"
 DATETIME_AS_DATE = "NORM_DATETIME_AS_DATE"
 PARAM_UNKNOWN = "NORM_PARAM_UNKNOWN"
 
-# Every deviation code, with the conformance report's French sentence (n: count of fields).
-LIBELLES: dict[str, str] = {
-    NUMBER_AS_STRING: "champ(s) envoyé(s) en texte au lieu de nombres",
-    BOOLEAN_AS_STRING: "champ(s) envoyé(s) en texte au lieu de booléens (true/false)",
-    EMPTY_STRING: 'champ(s) facultatif(s) envoyé(s) vide(s) ("") au lieu d\'être omis',
-    ZERO_FOR_ABSENT: "numéro(s) envoyé(s) à 0 au lieu d'être omis",
-    DATETIME_AS_DATE: "date(s) envoyée(s) en date-heure au lieu d'une date (AAAA-MM-JJ)",
-    PARAM_UNKNOWN: "paramètre(s) de requête inconnu(s) de la norme, ignoré(s)",
+# Every deviation code, with the conformance report's French text (singular, plural).
+LIBELLES: dict[str, tuple[str, str]] = {
+    NUMBER_AS_STRING: (
+        "champ envoyé en texte au lieu d'un nombre : accepté par les OPCO, contraire à la norme",
+        "champs envoyés en texte au lieu de nombres : acceptés par les OPCO, contraires à la norme",
+    ),
+    BOOLEAN_AS_STRING: (
+        "champ envoyé en texte au lieu d'un booléen (true/false) : accepté par les OPCO, "
+        "contraire à la norme",
+        "champs envoyés en texte au lieu de booléens (true/false) : acceptés par les OPCO, "
+        "contraires à la norme",
+    ),
+    EMPTY_STRING: (
+        'champ facultatif envoyé vide ("") au lieu d\'être omis : accepté par les OPCO, '
+        "contraire à la norme",
+        'champs facultatifs envoyés vides ("") au lieu d\'être omis : acceptés par les OPCO, '
+        "contraires à la norme",
+    ),
+    ZERO_FOR_ABSENT: (
+        "numéro envoyé à 0 au lieu d'être omis : accepté par les OPCO, contraire à la norme",
+        "numéros envoyés à 0 au lieu d'être omis : acceptés par les OPCO, contraires à la norme",
+    ),
+    DATETIME_AS_DATE: (
+        "date envoyée en date-heure au lieu d'une date (AAAA-MM-JJ) : acceptée par les OPCO, "
+        "contraire à la norme",
+        "dates envoyées en date-heure au lieu de dates (AAAA-MM-JJ) : acceptées par les OPCO, "
+        "contraires à la norme",
+    ),
+    PARAM_UNKNOWN: (
+        "paramètre de requête inconnu de la norme : ignoré par les OPCO, refusé par la norme",
+        "paramètres de requête inconnus de la norme : ignorés par les OPCO, refusés par la norme",
+    ),
 }
 
 # Identifiers the norm leaves untyped on the wire, whose `0` means "not known yet".

@@ -265,13 +265,13 @@ def _ecarts(es: Sequence[Any]) -> list[dict[str, Any]]:
     lignes = []
     for code in sorted(champs):
         liste = list(champs[code])
-        libelle = LIBELLES.get(code, "écart(s) à la norme")
+        singulier, pluriel = LIBELLES.get(code, ("écart à la norme", "écarts à la norme"))
         lignes.append(
             {
                 "code": code,
                 "champs": liste,
                 "occurrences": occurrences[code],
-                "message": f"{len(liste)} {libelle} : acceptés par les OPCO, contraires à la norme.",
+                "message": f"{len(liste)} {singulier if len(liste) == 1 else pluriel}.",
             }
         )
     return lignes

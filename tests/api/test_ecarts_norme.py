@@ -100,6 +100,8 @@ def test_production_cerfa_is_accepted_coerced_and_reported(cfa, client, contrat,
     assert cerfa["contrat"].get("typeDerogation") is None
     assert cerfa["contrat"].get("noContrat") in (None, "")
     assert cerfa["apprenti"] == attendu["apprenti"]
+    # A plain optional text's "" satisfies the norm: kept, not reported.
+    assert cerfa["contrat"]["numeroContratPrecedent"] == ""
     for champ in CODES_CONTRAT:
         assert cerfa["contrat"][champ] == attendu["contrat"][champ]
     assert (
@@ -121,7 +123,7 @@ def test_production_cerfa_is_accepted_coerced_and_reported(cfa, client, contrat,
     lignes = {x["code"]: x for x in rapport["ecartsNorme"]}
     nombres = lignes[tolerance.NUMBER_AS_STRING]
     assert nombres["message"].startswith(
-        f"{len(attendus[tolerance.NUMBER_AS_STRING])} champ(s) envoyé(s) en texte au lieu de nombres"
+        f"{len(attendus[tolerance.NUMBER_AS_STRING])} champs envoyés en texte au lieu de nombres"
     )
     assert "contraires à la norme" in nombres["message"]
     assert "cerfa.contrat.remunerationsAnnuelles[].taux" in nombres["champs"]
