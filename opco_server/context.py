@@ -17,6 +17,11 @@ SCOPE_SANDBOX = "opco.sandbox"
 SCOPE_OPCO = "opco.id"
 # The OPCO's simulated faults (a detached Panne, or None), read once per request.
 SCOPE_PANNE = "opco.panne"
+# The request's norm deviations the sandbox tolerated: a list of (code, field path), shared by
+# every copy of the scope (set by JournalMiddleware, filled by the validators).
+SCOPE_ECARTS = "opco.ecarts"
+# The JSON parts of a multipart body as coerced under `dialectes` (name -> value), if any.
+SCOPE_PARTIES = "opco.parties"
 
 
 def sandbox_from_scope(scope: dict) -> tuple[Sandbox, str]:

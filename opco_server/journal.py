@@ -21,11 +21,14 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from opco_server import tolerance
+from opco_server.context import SCOPE_ECARTS
 from opco_server.masquage import masquer, masquer_texte, masquer_valeur, nettoyer
 from opco_server.sandbox import Sandbox
 
 logger = logging.getLogger("opco_server.journal")
 MAX_CAPTURE = 64 * 1024
+ENTETE_ECARTS = b"x-sandbox-ecarts-norme"
 
 
 def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -72,6 +75,10 @@ class JournalMiddleware:
         response: dict[str, Any] = {"status": 500, "headers": []}
         request_headers = list(scope.get("headers", []))
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
+        # The norm deviations the validators tolerate (opco_server.tolerance): reported in a
+        # response header, on success and on error alike, and kept in the journal entry.
+        ecarts: list[tuple[str, str]] = []
+        scope[SCOPE_ECARTS] = ecarts
 
         async def receive_() -> Message:
             message = await receive()
@@ -81,6 +88,12 @@ class JournalMiddleware:
 
         async def send_(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if ecarts:
+                    valeur = tolerance.entete(ecarts).encode("ascii")
+                    message = {
+                        **message,
+                        "headers": [*message.get("headers", []), (ENTETE_ECARTS, valeur)],
+                    }
                 response["status"], response["headers"] = message["status"], message["headers"]
             elif message["type"] == "http.response.body" and len(response_body) < MAX_CAPTURE:
                 response_body.extend(message.get("body", b"")[: MAX_CAPTURE - len(response_body)])
@@ -102,6 +115,7 @@ class JournalMiddleware:
                 "response_body": bytes(response_body),
                 "duration_ms": (time.perf_counter() - started) * 1000,
                 "wall": wall,
+                "ecarts": list(ecarts),
             }
             self.sandbox.journal.ajouter(entry)
 
@@ -304,6 +318,7 @@ def _champs(sandbox: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
         corps_brut=entry["body"],
         reponse_entetes=masquer(response_headers),
         reponse_corps=response_body,
+        ecarts=[{"code": c, "champ": masquer_texte(ch)} for c, ch in entry.get("ecarts", [])],
     )
 
 

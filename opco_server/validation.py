@@ -26,6 +26,8 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from opco_server import tolerance
+from opco_server.context import SCOPE_ECARTS, SCOPE_OPCO, SCOPE_PARTIES, SCOPE_SANDBOX
 from opco_server.errors import (
     BadRequest,
     ErrorItem,
@@ -149,13 +151,31 @@ def _format_message(kind: str, champ: str, error: ValidationError) -> str:
     return messages.get(kind, f"La valeur du champ « {champ} » est invalide.")
 
 
+def ecarts_toleres(scope: t.Mapping) -> list | None:
+    """The request's list of norm deviations when the sandbox tolerates them (the norm's API
+    under the `dialectes` profile), else None: the norm applies as written."""
+    from opco_server.sandbox import PROFIL_DIALECTES
+
+    ecarts = scope.get(SCOPE_ECARTS)
+    sandbox = scope.get(SCOPE_SANDBOX)
+    if ecarts is None or sandbox is None or SCOPE_OPCO not in scope:
+        return None
+    return ecarts if sandbox.profil == PROFIL_DIALECTES else None
+
+
 # What _parse returns for an empty optional body, so that it is not confused with a `null` one
 # (a JSON value that the schema, an object, refuses).
 _SANS_CORPS = object()
 
 
 class NormJSONBodyValidator(JSONRequestBodyValidator):
-    """JSON bodies: all schema violations at once, dates checked on the calendar."""
+    """JSON bodies: all schema violations at once, dates checked on the calendar.
+
+    Under the `dialectes` profile, what the OPCOs tolerate is first coerced to the norm's types
+    (opco_server.tolerance), each deviation recorded in the scope; the handler then reads the
+    coerced body, not the one sent."""
+
+    _tolere: t.Any = None  # the coerced body, when coercion changed something
 
     @property
     def _validator(self):  # type: ignore[override]
@@ -172,11 +192,25 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
                 return _SANS_CORPS
             raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         try:
-            return charger_json(text)
+            body = charger_json(text)
         except JsonRefuse as exc:
             raise BadRequest.one(
                 exc.code, f"Le corps n'est pas un JSON valide : {exc}.", exc.champ
             ) from exc
+        ecarts = ecarts_toleres(scope)
+        if ecarts is not None:
+            body, trouves = tolerance.tolerer(body, self._schema)
+            if trouves:
+                ecarts.extend(trouves)
+                self._tolere = body
+        return body
+
+    async def wrap_receive(self, receive, *, scope):  # type: ignore[no-untyped-def]
+        replay, new_scope = await super().wrap_receive(receive, scope=scope)
+        if self._tolere is None:
+            return replay, new_scope
+        # The body sent was read from `receive`: the handler reads the coerced one instead.
+        return self._insert_body(receive, body=self._tolere, scope=new_scope)
 
     def _validate(self, body: t.Any) -> None:
         if body is _SANS_CORPS:
@@ -278,6 +312,18 @@ class NormMultiPartValidator(MultiPartFormDataValidator):
                 data[key] = "" if len(values) == 1 else [""] * len(values)
             else:
                 data[key] = _decode_part(key, values, properties.get(key, {}))
+        ecarts = ecarts_toleres(scope)
+        if ecarts is not None:
+            # The JSON parts, coerced like a JSON body; the handler reads them from the scope
+            # (opco_server.api._multipart), not from Flask's copy of the form.
+            parties = {}
+            for key, value in data.items():
+                if isinstance(value, dict | list) and isinstance(properties.get(key), dict):
+                    data[key], trouves = tolerance.tolerer(value, properties[key], (key,))
+                    if trouves:
+                        ecarts.extend(trouves)
+                        parties[key] = data[key]
+            scope[SCOPE_PARTIES] = parties
         return data
 
     def _validate(self, body: t.Any) -> None:
@@ -365,9 +411,13 @@ class NormParameterValidator(ParameterValidator):
     def validate_request(self, request) -> None:  # type: ignore[no-untyped-def]
         items: list[ErrorItem] = []
         if self.strict_validation:
+            ecarts = ecarts_toleres(request.scope)
             for name in sorted(
                 self.validate_query_parameter_list(request, self.security_query_params)
             ):
+                if ecarts is not None:  # ignored, as the OPCOs' servers do
+                    ecarts.append((tolerance.PARAM_UNKNOWN, name[:100]))
+                    continue
                 items.append(
                     ErrorItem("PARAM_UNKNOWN", f"Paramètre de requête inconnu : « {name} ».", name)
                 )

@@ -6,13 +6,22 @@ every property has a `type`, which the norm's loose fields (number or string) do
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import flask
+from connexion import context as connexion_context
+
+from opco_server.context import SCOPE_PARTIES
 
 
 def partie_json(nom: str) -> Any:
+    """A JSON part: as coerced to the norm's types by the validator under `dialectes`
+    (opco_server.tolerance), else as sent."""
+    parties = connexion_context.scope.get(SCOPE_PARTIES) or {}
+    if nom in parties:
+        return copy.deepcopy(parties[nom])
     return json.loads(flask.request.form[nom])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
@@ -247,6 +248,35 @@ def _entetes(es: Sequence[Any]) -> dict[str, str]:
     )
 
 
+def _ecarts(es: Sequence[Any]) -> list[dict[str, Any]]:
+    """The norm deviations the sandbox tolerated (journal `requete.ecarts`), one line per code:
+    the distinct fields (list indices folded: `taux` of every line counts once)."""
+    from opco_server.tolerance import LIBELLES
+
+    champs: dict[str, dict[str, None]] = defaultdict(dict)
+    occurrences: Counter[str] = Counter()
+    for e in es:
+        for ecart in (e.requete or {}).get("ecarts") or ():
+            if not isinstance(ecart, dict) or not isinstance(ecart.get("code"), str):
+                continue
+            code = ecart["code"]
+            occurrences[code] += 1
+            champs[code][re.sub(r"\[\d+\]", "[]", str(ecart.get("champ", "")))] = None
+    lignes = []
+    for code in sorted(champs):
+        liste = list(champs[code])
+        singulier, pluriel = LIBELLES.get(code, ("écart à la norme", "écarts à la norme"))
+        lignes.append(
+            {
+                "code": code,
+                "champs": liste,
+                "occurrences": occurrences[code],
+                "message": f"{len(liste)} {singulier if len(liste) == 1 else pluriel}.",
+            }
+        )
+    return lignes
+
+
 COMPORTEMENTS = (_renouvelle_jeton, _respecte_retry_after, _pagination, _pas_de_doublon, _entetes)
 
 
@@ -298,6 +328,7 @@ def _rapport_groupe(cle: tuple, es: Sequence[Any]) -> dict[str, Any]:
         "operations": operations,
         "jamaisEssayees": jamais,
         "erreurs": dict(Counter(c for e in es for c in e.codes or ())),
+        "ecartsNorme": _ecarts(es),
         "comportements": comportements,
         "verdict": verdict,
     }
@@ -381,6 +412,18 @@ def _section(r: dict[str, Any]) -> str:
         ),
         "Aucun code d'erreur.",
     )
+    ecarts = _table(
+        ["Code", "Écart", "Champs"],
+        (
+            [
+                f"<td>{_e(x['code'])}</td>",
+                f"<td>{_e(x['message'])}</td>",
+                f"<td>{_e(', '.join(x['champs']))}</td>",
+            ]
+            for x in r.get("ecartsNorme", [])
+        ),
+        "Aucun écart à la norme toléré.",
+    )
     comportements = _table(
         ["Critère", "Statut", "Détail"],
         (
@@ -400,7 +443,8 @@ def _section(r: dict[str, Any]) -> str:
         f" · {_e(r['requetes'])} requête(s)</p>"
         f'<p>Verdict : <span class="verdict {_CLASSES_VERDICT.get(r["verdict"], "")}">{_e(r["verdict"])}</span></p>'
         f"<h3>Opérations appelées</h3>{operations}<h3>Opérations jamais essayées</h3>{jamais}"
-        f"<h3>Codes d'erreur reçus</h3>{erreurs}<h3>Comportements</h3>{comportements}</section>"
+        f"<h3>Codes d'erreur reçus</h3>{erreurs}"
+        f"<h3>Écarts à la norme tolérés (acceptés par les OPCO)</h3>{ecarts}<h3>Comportements</h3>{comportements}</section>"
     )
 
 

@@ -59,6 +59,7 @@ def enregistrer(
     corps_brut: bytes,
     reponse_entetes: dict[str, str],
     reponse_corps: Any,
+    ecarts: list[dict[str, str]] | None = None,
 ) -> None:
     from opco_server.journal import empreinte
 
@@ -88,7 +89,13 @@ def enregistrer(
         version=_court(entetes.get("version"), 100),
         cfa_siren=siren,
         codes=[_court(c, 100) for c in codes if isinstance(c, str) and c],
-        requete={"entetes": entetes, "query": masquer(query), "corps": corps},
+        requete={
+            "entetes": entetes,
+            "query": masquer(query),
+            "corps": corps,
+            # The norm deviations tolerated (opco_server.tolerance), as {code, champ}.
+            **({"ecarts": ecarts} if ecarts else {}),
+        },
         reponse={
             "entetes": {
                 k: v
@@ -170,6 +177,7 @@ def en_json(e: EntreeJournal) -> dict[str, Any]:
         "version": e.version,
         "cfaSiren": e.cfa_siren,
         "codes": e.codes or [],
+        "ecarts": (e.requete or {}).get("ecarts") or [],
         "requete": e.requete,
         "reponse": e.reponse,
     }

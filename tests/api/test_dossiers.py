@@ -247,8 +247,13 @@ def test_liste_returns_the_requested_dossiers_in_order(cfa, contrat):
     assert [d["cerfa"]["numeroInterne"] for d in response.json()] == [b, a]
 
 
-def test_unknown_query_parameter_is_refused(cfa):
-    response = cfa.get("/v1/dossiers/etats", params={"dateDebut": "2026-01-01"})
+def test_unknown_query_parameter_is_refused_by_the_strict_norm(cfa, client):
+    """Under `dialectes` it is ignored, as the OPCOs' servers do (test_ecarts_norme.py)."""
+    assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
+    try:
+        response = cfa.get("/v1/dossiers/etats", params={"dateDebut": "2026-01-01"})
+    finally:
+        client.put("/_sandbox/profil", json={"profil": "dialectes"})
     assert response.status_code == 400
     assert _codes(response) == ["PARAM_UNKNOWN"]
 
