@@ -22,6 +22,7 @@ from opco_server import context, errors
 from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.console import register_console
+from opco_server.contrat import ContratMiddleware
 from opco_server.journal import JournalMiddleware
 from opco_server.limites import LimiteCorpsMiddleware
 from opco_server.middleware import CONTROL_PREFIX, RoutingMiddleware
@@ -64,6 +65,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.add_middleware(
         PannesMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
+    )
+    # /{opco}/openapi.json: that OPCO's own contract, before connexion's one document.
+    app.add_middleware(
+        ContratMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, sandbox=sandbox
     )
     for exc, handler in errors.HANDLERS:
         app.add_error_handler(exc, handler)
