@@ -774,7 +774,8 @@ def _rapport_conformite() -> str | None:
         return None
     context.sandbox().journal.vider()
     entrees = context.session().scalars(select(EntreeJournal).order_by(EntreeJournal.id)).all()
-    return conformite.rapport_html(conformite.rapport(entrees))
+    absentes = conformite.non_proposees_par_opco(context.sandbox())
+    return conformite.rapport_html(conformite.rapport(entrees, absentes))
 
 
 @console.get("/conformite")

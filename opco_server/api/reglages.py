@@ -91,7 +91,8 @@ def conformite_rapport(opco: str | None = None, format_: str = "json"):
     query = select(EntreeJournal).order_by(EntreeJournal.id)
     if opco:
         query = query.where(EntreeJournal.opco_id == opco.lower())
-    rapports = conformite.rapport(list(context.session().scalars(query)))
+    absentes = conformite.non_proposees_par_opco(context.sandbox())
+    rapports = conformite.rapport(list(context.session().scalars(query)), absentes)
     if format_ == "html":
         return conformite.rapport_html(rapports), 200, {"Content-Type": "text/html"}
     return ok(rapports)

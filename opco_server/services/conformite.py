@@ -11,7 +11,7 @@ import html
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,8 +287,11 @@ def _iso(valeur: Any) -> str | None:
     return valeur.isoformat() if valeur is not None else None
 
 
-def _rapport_groupe(cle: tuple, es: Sequence[Any]) -> dict[str, Any]:
+def _rapport_groupe(
+    cle: tuple, es: Sequence[Any], non_proposees: Iterable[str] = ()
+) -> dict[str, Any]:
     opco, _, logiciel, version = cle
+    absentes = set(non_proposees)
     par_operation: dict[str, list[Any]] = defaultdict(list)
     for e in es:
         if e.operation:
@@ -305,7 +308,8 @@ def _rapport_groupe(cle: tuple, es: Sequence[Any]) -> dict[str, Any]:
         for op in ordre
         if op in par_operation
     ]
-    jamais = [op for op in OPERATIONS_NORME if op not in par_operation]
+    # What the OPCO does not offer can be neither tried nor required (its dialect).
+    jamais = [op for op in OPERATIONS_NORME if op not in par_operation and op not in absentes]
     comportements = [f(es) for f in COMPORTEMENTS]
     if any(c["statut"] == NON_CONFORME for c in comportements):
         verdict = "à corriger"
@@ -327,6 +331,7 @@ def _rapport_groupe(cle: tuple, es: Sequence[Any]) -> dict[str, Any]:
         "requetes": len(es),
         "operations": operations,
         "jamaisEssayees": jamais,
+        "nonProposees": [op for op in OPERATIONS_NORME if op in absentes],
         "erreurs": dict(Counter(c for e in es for c in e.codes or ())),
         "ecartsNorme": _ecarts(es),
         "comportements": comportements,
@@ -334,11 +339,23 @@ def _rapport_groupe(cle: tuple, es: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def rapport(entrees: Sequence[Any]) -> list[dict[str, Any]]:
-    """One JSON-ready conformance report per (opco, client, logiciel, version)."""
+def rapport(
+    entrees: Sequence[Any], non_proposees: Mapping[str, Iterable[str]] | None = None
+) -> list[dict[str, Any]]:
+    """One JSON-ready conformance report per (opco, client, logiciel, version).
+
+    `non_proposees`: per OPCO id, the operations it does not offer (its dialect, see
+    `non_proposees_par_opco`); they are neither « jamais essayées » nor needed for « conforme ».
+    """
     groupes = _grouper(entrees)
     cles = sorted(groupes, key=lambda k: tuple("" if v is None else str(v) for v in k))
-    return [_rapport_groupe(k, groupes[k]) for k in cles]
+    absentes = non_proposees or {}
+    return [_rapport_groupe(k, groupes[k], absentes.get(k[0], ())) for k in cles]
+
+
+def non_proposees_par_opco(sandbox: Any) -> dict[str, frozenset[str]]:
+    """The operations each OPCO does not offer under the current profile (none when strict)."""
+    return {o.id: sandbox.dialecte(o.id).non_proposees for o in sandbox.opcos}
 
 
 # ---------------------------------------------------------------- HTML
@@ -402,8 +419,14 @@ def _section(r: dict[str, Any]) -> str:
     jamais = (
         "<ul>" + "".join(f"<li>{_e(op)}</li>" for op in r["jamaisEssayees"]) + "</ul>"
         if r["jamaisEssayees"]
-        else "<p>Toutes les opérations de la norme ont été essayées.</p>"
+        else "<p>Toutes les opérations proposées par cet OPCO ont été essayées.</p>"
     )
+    if r.get("nonProposees"):
+        jamais += (
+            "<p>Non proposées par cet OPCO (hors verdict) : "
+            + ", ".join(_e(op) for op in r["nonProposees"])
+            + ".</p>"
+        )
     erreurs = _table(
         ["Code", "Occurrences"],
         (

@@ -92,6 +92,9 @@ def test_conformance_report_from_the_journal(cfa, client, contrat):
     operations = {o["operation"] for o in rapport["operations"]}
     assert {"dossiers.transmettre_dossier_v1", "dossiers.lister_etats_v2"} <= operations
     assert "factures.deposer_facture" in rapport["jamaisEssayees"]
+    # AKTO does not take certificates: not to be tried, not in the verdict (its dialect).
+    assert "certificats.deposer_certificat" not in rapport["jamaisEssayees"]
+    assert rapport["nonProposees"] == ["certificats.deposer_certificat"]
     assert rapport["erreurs"] == {"DOSSIER_DUPLICATE": 1}
     html = client.get("/_sandbox/conformite", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html")

@@ -357,6 +357,25 @@ def test_verdict_conforme_when_everything_tried_and_nothing_wrong():
     assert r["verdict"] == "conforme"
 
 
+def test_operations_the_opco_does_not_offer_are_neither_missing_nor_required():
+    j = Journal()
+    for op in OPERATIONS_NORME:
+        if op != "certificats.deposer_certificat":
+            j.jeton() if op == JETON else j.add(op)
+    (r,) = rapport(j.entrees, {"akto": frozenset({"certificats.deposer_certificat"})})
+    assert r["jamaisEssayees"] == []
+    assert r["nonProposees"] == ["certificats.deposer_certificat"]
+    assert r["verdict"] == "conforme"
+    assert "Non proposées par cet OPCO (hors verdict) : certificats.deposer_certificat" in (
+        rapport_html([r])
+    )
+    # Another OPCO's dialect does not apply; without dialects the norm is the measure.
+    (autre,) = rapport(j.entrees, {"atlas": frozenset({"certificats.deposer_certificat"})})
+    assert autre["jamaisEssayees"] == ["certificats.deposer_certificat"]
+    assert autre["verdict"] == "incomplet"
+    assert j.rapport()["verdict"] == "incomplet"
+
+
 def test_verdict_incomplet_when_an_operation_was_never_tried():
     assert _seul("systeme.consulter_statut")["verdict"] == "incomplet"
 
