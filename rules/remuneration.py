@@ -26,9 +26,11 @@ LIGNES = "cerfa.contrat.remunerationsAnnuelles"
 
 @regle(
     "REM_PERIODS_COVERAGE",
-    severite=Severite.BLOQUANT,
+    severite=Severite.AVERTISSEMENT,
     moment=Moment.TRANSMISSION,
-    resume="Périodes de rémunération non contiguës ou ne couvrant pas le contrat.",
+    resume="Périodes de rémunération non contiguës ou ne couvrant pas le contrat (avertissement : "
+    "les OPCO acceptent une ligne unique couvrant tout le contrat ; seul un taux sous le minimum "
+    "légal fait refuser, à l'instruction : REM_BELOW_MINIMUM).",
     base="rules.md 4.2, 5.6",
     message="{champ} : {probleme}.",
 )
@@ -36,6 +38,9 @@ def couverture_periodes(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     """Pay periods are dated, contiguous, non-overlapping, cover the contract and match their ordre.
 
     Ordre "n.x" must lie within contract year n (12-month years from dateDebutContrat).
+    A warning only: the OPCOs accepted a 370-395 day contract with one line covering it all. What
+    an instructor refuses is pay below the legal minimum for a period, year starts included
+    (REM_BELOW_MINIMUM, at instruction).
     """
     debut, fin = date_(cerfa, "contrat.dateDebutContrat"), date_(cerfa, "contrat.dateFinContrat")
     if debut and fin and debut < fin:
