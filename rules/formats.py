@@ -276,6 +276,10 @@ def courriel_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     moment=Moment.TRANSMISSION,
     resume="Un champ obligatoire du Cerfa n'est pas renseigné.",
     base="rules.md 4.4, 5.1 (notice 51649)",
+    assouplissement="employeur.libelleIdcc n'est plus exigé : les logiciels en production "
+    'l\'envoient vide ("") et les OPCO le déduisent du code IDCC (norm.md 3.5) ; la sandbox '
+    "fait de même et stocke le libellé déduit (référentiel, sinon « Convention collective IDCC "
+    "nnnn »).",
     message="{champ} : champ obligatoire non renseigné.",
 )
 def champ_manquant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:

@@ -28,10 +28,12 @@ LIGNES = "cerfa.contrat.remunerationsAnnuelles"
     "REM_PERIODS_COVERAGE",
     severite=Severite.AVERTISSEMENT,
     moment=Moment.TRANSMISSION,
-    resume="Périodes de rémunération non contiguës ou ne couvrant pas le contrat (avertissement : "
-    "les OPCO acceptent une ligne unique couvrant tout le contrat ; seul un taux sous le minimum "
-    "légal fait refuser, à l'instruction : REM_BELOW_MINIMUM).",
+    resume="Périodes de rémunération non contiguës ou ne couvrant pas le contrat.",
     base="rules.md 4.2, 5.6",
+    assouplissement="Bloquant auparavant. Les OPCO ont accepté des contrats de 364 à 395 jours "
+    "payés sur une seule ligne « 1.1 » couvrant tout le contrat (norm.md 3.5) : un instructeur "
+    "ne refuse pas un découpage imparfait, il refuse une paie inférieure au minimum légal d'une "
+    "période, début de chaque année d'exécution compris (REM_BELOW_MINIMUM, à l'instruction).",
     message="{champ} : {probleme}.",
 )
 def couverture_periodes(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
