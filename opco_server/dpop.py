@@ -81,6 +81,7 @@ class PreuveDPoP:
     jti: str
     thumbprint: str  # RFC 7638 SHA-256 thumbprint of the header's jwk, base64url without padding
     iat: int
+    jwk_absent: bool = False  # accepted without a jwk (signature unchecked, thumbprint "")
 
 
 def thumbprint(jwk: dict) -> str:
@@ -106,12 +107,18 @@ def verifier_preuve(
     url: str,
     maintenant: datetime,
     deja_vus: Callable[[str], bool],
+    jwk_facultatif: bool = False,
 ) -> PreuveDPoP:
     """Check a DPoP proof for a request `methode url` at `maintenant`; raise DPoPError if refused.
 
     `deja_vus(jti)` must return True when the jti was already accepted; it is only called once
     every other check passed. The caller records the returned jti after the request succeeds.
     A naive `maintenant` is taken as UTC.
+
+    `jwk_facultatif` (the `dialectes` profile): a header without `jwk`, as production clients
+    send, is accepted; with no key to check it against, the signature is NOT verified (the
+    claims still are) and the result says `jwk_absent`, for the caller to record the deviation.
+    A `jwk` that is present but unusable is still DPOP_JWK.
     """
     import jwt  # here: PyJWT and cryptography cost every cold start ~50 ms, DPoP is Afdas-only
 
@@ -133,13 +140,15 @@ def verifier_preuve(
     if entete.get("alg") != ALGORITHME:
         raise DPoPError("DPOP_ALG")
 
-    cle_publique = _cle_publique(entete.get("jwk"))
-    try:
-        jwt.PyJWS().decode_complete(proof, key=cle_publique, algorithms=[ALGORITHME])
-    except jwt.InvalidSignatureError:
-        raise DPoPError("DPOP_SIGNATURE") from None
-    except (jwt.PyJWTError, ValueError, TypeError):
-        raise DPoPError("DPOP_MALFORMED") from None
+    jwk_absent = "jwk" not in entete and jwk_facultatif
+    if not jwk_absent:
+        cle_publique = _cle_publique(entete.get("jwk"))
+        try:
+            jwt.PyJWS().decode_complete(proof, key=cle_publique, algorithms=[ALGORITHME])
+        except jwt.InvalidSignatureError:
+            raise DPoPError("DPOP_SIGNATURE") from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise DPoPError("DPOP_MALFORMED") from None
 
     if claims.get("htm") != methode:
         raise DPoPError("DPOP_HTM", DESCRIPTIONS["DPOP_HTM"].format(methode=methode))
@@ -161,7 +170,8 @@ def verifier_preuve(
     if deja_vus(jti):
         raise DPoPError("DPOP_REPLAY")
 
-    return PreuveDPoP(jti=jti, thumbprint=thumbprint(entete["jwk"]), iat=math.floor(iat))
+    empreinte = "" if jwk_absent else thumbprint(entete["jwk"])
+    return PreuveDPoP(jti=jti, thumbprint=empreinte, iat=math.floor(iat), jwk_absent=jwk_absent)
 
 
 def _iat_dans_la_fenetre(iat: object, maintenant: datetime) -> bool:

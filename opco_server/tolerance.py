@@ -22,6 +22,7 @@ EMPTY_STRING = "NORM_EMPTY_STRING"
 ZERO_FOR_ABSENT = "NORM_ZERO_FOR_ABSENT"
 DATETIME_AS_DATE = "NORM_DATETIME_AS_DATE"
 PARAM_UNKNOWN = "NORM_PARAM_UNKNOWN"
+DPOP_JWK_ABSENT = "NORM_DPOP_JWK_ABSENT"
 
 # Every deviation code, with the conformance report's French text (singular, plural).
 LIBELLES: dict[str, tuple[str, str]] = {
@@ -54,6 +55,12 @@ LIBELLES: dict[str, tuple[str, str]] = {
     PARAM_UNKNOWN: (
         "paramètre de requête inconnu de la norme : ignoré par les OPCO, refusé par la norme",
         "paramètres de requête inconnus de la norme : ignorés par les OPCO, refusés par la norme",
+    ),
+    DPOP_JWK_ABSENT: (
+        "preuve DPoP sans clé publique « jwk » dans son en-tête : acceptée par l'OPCO sans "
+        "vérification de signature, contraire à la norme (RFC 9449)",
+        "preuves DPoP sans clé publique « jwk » dans leur en-tête : acceptées par l'OPCO sans "
+        "vérification de signature, contraires à la norme (RFC 9449)",
     ),
 }
 

@@ -36,6 +36,23 @@ def markdown(regles: list[Regle] | None = None) -> str:
             f"| `{r.code}` | {r.severite.value} | {_cell(r.resume)} | {_cell(r.base)} |"
             for r in selection
         ]
+    assouplies = [r for r in regles if r.assouplissement]
+    if assouplies:
+        lines += [
+            "",
+            "## Règles assouplies",
+            "",
+            "Ce que les OPCO acceptent en production l'emporte sur une lecture plus stricte des",
+            "textes : ces règles ont été adoucies (avertissement, ou contrôle renvoyé à",
+            "l'instruction) et voici pourquoi.",
+            "",
+            "| Code | Sévérité | Moment | Pourquoi |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{r.code}` | {r.severite.value} | {r.moment.value} | {_cell(r.assouplissement)} |"
+            for r in assouplies
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from rules.champs import date_, texte, valeur
 from rules.registry import Constat, Contexte, Moment, Severite, regle
@@ -50,7 +51,6 @@ REQUIS: tuple[tuple[str, ...], ...] = (
     ("employeur.naf",),
     ("employeur.nombreDeSalaries",),
     ("employeur.codeIdcc",),
-    ("employeur.libelleIdcc",),
     ("employeur.attestationPieces",),
     ("apprenti.sexe",),
     ("apprenti.departementNaissance",),
@@ -86,6 +86,11 @@ REQUIS: tuple[tuple[str, ...], ...] = (
     ("organismeFormation.adresse.codePostal",),
     ("organismeFormation.adresse.commune",),
 )
+# employeur.libelleIdcc is not required: clients send "" and the OPCOs derive it from the IDCC.
+LIBELLES_IDCC_SPECIAUX = {
+    "9999": "Sans convention collective",
+    "9998": "Convention collective en cours de négociation",
+}
 # Required when organismeFormation.lieuFormationIdentique is false (rules.md 4.4).
 REQUIS_LIEU = tuple(
     (f"organismeFormationLieuFormationPrincipal.{c}",)
@@ -103,6 +108,18 @@ def idcc_normalise(cerfa: dict) -> str | None:
     """employeur.codeIdcc left-padded to 4 digits ("16" -> "0016"); None when empty."""
     idcc = texte(cerfa, "employeur.codeIdcc")
     return idcc.zfill(4) if idcc is not None else None
+
+
+def libelle_idcc(cerfa: dict, referentiel: Any) -> str | None:
+    """The agreement's label as the OPCOs derive it from employeur.codeIdcc: the referential's
+    (a sample), else « Convention collective IDCC nnnn »; None without a code."""
+    idcc = idcc_normalise(cerfa)
+    if idcc is None:
+        return None
+    convention = referentiel.convention(idcc)
+    if convention is not None:
+        return convention.libelle
+    return LIBELLES_IDCC_SPECIAUX.get(idcc, f"Convention collective IDCC {idcc}")
 
 
 def renseigne(cerfa: dict, chemin: str) -> bool:
@@ -259,6 +276,10 @@ def courriel_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     moment=Moment.TRANSMISSION,
     resume="Un champ obligatoire du Cerfa n'est pas renseigné.",
     base="rules.md 4.4, 5.1 (notice 51649)",
+    assouplissement="employeur.libelleIdcc n'est plus exigé : les logiciels en production "
+    'l\'envoient vide ("") et les OPCO le déduisent du code IDCC (norm.md 3.5) ; la sandbox '
+    "fait de même et stocke le libellé déduit (référentiel, sinon « Convention collective IDCC "
+    "nnnn »).",
     message="{champ} : champ obligatoire non renseigné.",
 )
 def champ_manquant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:

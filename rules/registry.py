@@ -91,6 +91,8 @@ class Regle:
     base: str
     message: str
     fonction: Fonction
+    # Why the rule is milder than the text it rests on (production contradicts a stricter one).
+    assouplissement: str = ""
 
     def appliquer(self, cerfa: dict, contexte: Contexte) -> list[Violation]:
         default = contexte.severites.get(self.code, self.severite)
@@ -112,14 +114,24 @@ RETIRES: frozenset[str] = frozenset()
 
 
 def regle(
-    code: str, *, severite: Severite, moment: Moment, resume: str, base: str, message: str
+    code: str,
+    *,
+    severite: Severite,
+    moment: Moment,
+    resume: str,
+    base: str,
+    message: str,
+    assouplissement: str = "",
 ) -> Callable[[Fonction], Fonction]:
-    """Register a rule. `message` is a French template; `{champ}` names the field."""
+    """Register a rule. `message` is a French template; `{champ}` names the field.
+    `assouplissement` (French) says why the rule was softened, for docs/regles.md."""
 
     def decorator(fonction: Fonction) -> Fonction:
         if code in _REGISTRE or code in RETIRES:
             raise ValueError(f"duplicate or retired rule code {code}")
-        _REGISTRE[code] = Regle(code, severite, moment, resume, base, message, fonction)
+        _REGISTRE[code] = Regle(
+            code, severite, moment, resume, base, message, fonction, assouplissement
+        )
         return fonction
 
     return decorator

@@ -26,16 +26,23 @@ LIGNES = "cerfa.contrat.remunerationsAnnuelles"
 
 @regle(
     "REM_PERIODS_COVERAGE",
-    severite=Severite.BLOQUANT,
+    severite=Severite.AVERTISSEMENT,
     moment=Moment.TRANSMISSION,
     resume="Périodes de rémunération non contiguës ou ne couvrant pas le contrat.",
     base="rules.md 4.2, 5.6",
+    assouplissement="Bloquant auparavant. Les OPCO ont accepté des contrats de 364 à 395 jours "
+    "payés sur une seule ligne « 1.1 » couvrant tout le contrat (norm.md 3.5) : un instructeur "
+    "ne refuse pas un découpage imparfait, il refuse une paie inférieure au minimum légal d'une "
+    "période, début de chaque année d'exécution compris (REM_BELOW_MINIMUM, à l'instruction).",
     message="{champ} : {probleme}.",
 )
 def couverture_periodes(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     """Pay periods are dated, contiguous, non-overlapping, cover the contract and match their ordre.
 
     Ordre "n.x" must lie within contract year n (12-month years from dateDebutContrat).
+    A warning only: the OPCOs accepted a 370-395 day contract with one line covering it all. What
+    an instructor refuses is pay below the legal minimum for a period, year starts included
+    (REM_BELOW_MINIMUM, at instruction).
     """
     debut, fin = date_(cerfa, "contrat.dateDebutContrat"), date_(cerfa, "contrat.dateFinContrat")
     if debut and fin and debut < fin:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import flask
+from connexion import context as connexion_context
 from sqlalchemy.exc import IntegrityError
 
-from opco_server import context, dpop
+from opco_server import context, dpop, tolerance
 from opco_server.api._responses import ok
 from opco_server.errors import OAuthError
 from opco_server.models import JtiDPoP
 from opco_server.services import identites
+from opco_server.validation import ecarts_toleres
 
 
 def obtenir_jeton(body: dict | None = None, **form: str):
@@ -53,6 +55,9 @@ def _verifier_dpop(session, sandbox) -> None:  # type: ignore[no-untyped-def]
     request = flask.request
     host = request.headers.get("Host", "localhost")
     url = f"{request.scheme}://{host}/{context.opco().id}/connect/token"
+    # Under `dialectes`, a proof without `jwk` (as production clients send it) is accepted and
+    # recorded as a norm deviation; under `norme-stricte` it stays DPOP_JWK.
+    ecarts = ecarts_toleres(connexion_context.scope)
     try:
         preuve = dpop.verifier_preuve(
             request.headers.get("DPoP"),
@@ -61,7 +66,10 @@ def _verifier_dpop(session, sandbox) -> None:  # type: ignore[no-untyped-def]
             # The proof's iat is the client's real clock, not the sandbox's business time.
             maintenant=datetime.now(UTC),
             deja_vus=lambda jti: session.get(JtiDPoP, jti) is not None,
+            jwk_facultatif=ecarts is not None,
         )
+        if preuve.jwk_absent and ecarts is not None:
+            ecarts.append((tolerance.DPOP_JWK_ABSENT, "DPoP.jwk"))
         session.add(JtiDPoP(jti=preuve.jti, vu_le=sandbox.clock.now()))
         session.flush()
     except dpop.DPoPError as exc:

@@ -14,6 +14,7 @@ from opco_server.models import Dossier, EvenementDossier
 from opco_server.opcos import Opco
 from opco_server.services import compteurs, controles, ruptures, simulateur
 from opco_server.wire import normaliser_nom, parse_date
+from rules.formats import libelle_idcc, renseigne
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -92,6 +93,7 @@ def transmettre(
     now = sandbox.clock.now()
     seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
     stored = {k: v for k, v in cerfa.items() if k not in CHAMPS_OPCO}
+    _deriver_libelle_idcc(stored, sandbox)
     dossier = Dossier(
         opco_id=opco.id,
         numero_interne=opco.numero_interne(seq, now),
@@ -136,6 +138,16 @@ def transmettre(
         session.rollback()
         raise BadRequest(_DOUBLON) from exc
     return dossier
+
+
+def _deriver_libelle_idcc(stored: dict[str, Any], sandbox: Sandbox) -> None:
+    """An empty employeur.libelleIdcc is derived from the IDCC, as the OPCOs do."""
+    employeur = stored.get("employeur")
+    if not isinstance(employeur, dict) or renseigne(stored, "employeur.libelleIdcc"):
+        return
+    libelle = libelle_idcc(stored, sandbox.referentiel)
+    if libelle is not None:
+        stored["employeur"] = {**employeur, "libelleIdcc": libelle}
 
 
 _DOUBLON = ErrorItem(

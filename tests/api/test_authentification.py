@@ -209,3 +209,42 @@ def test_secrets_are_stored_hashed(cfa, sandbox, identities):
     plain = [cfa.cfa["cles"]["akto"], token, identities["editeur"]["client_secret"]]
     assert all(len(h) == 64 for h in stored)
     assert not set(plain) & set(stored)
+
+
+def _preuve_sans_jwk(url: str) -> str:
+    """A DPoP proof signed without `jwk` in its JOSE header, as production clients send it."""
+    import time
+    import uuid
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    cle = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = {"jti": str(uuid.uuid4()), "htm": "POST", "htu": url, "iat": int(time.time())}
+    return jwt.encode(claims, cle, algorithm="RS256", headers={"typ": "dpop+jwt"})
+
+
+@pytest.mark.parametrize("profil", ["dialectes", "norme-stricte"])
+def test_afdas_dpop_proof_without_jwk(client, identities, profil):
+    editeur = identities["editeur"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": editeur["client_id"],
+        "client_secret": editeur["client_secret"],
+    }
+    assert client.put("/_sandbox/profil", json={"profil": profil}).status_code == 200
+    try:
+        proof = _preuve_sans_jwk("http://testserver/afdas/connect/token")
+        response = client.post("/afdas/connect/token", data=form, headers={"DPoP": proof})
+    finally:
+        client.put("/_sandbox/profil", json={"profil": "dialectes"})
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "Bearer"
+    if profil == "dialectes":
+        assert "NORM_DPOP_JWK_ABSENT" in response.headers["X-Sandbox-Ecarts-Norme"]
+        entrees = client.get("/_sandbox/journal", params={"opco": "afdas"}).json()["entrees"]
+        ecarts = [e for entree in entrees for e in entree.get("ecarts") or []]
+        assert {"code": "NORM_DPOP_JWK_ABSENT", "champ": "DPoP.jwk"} in ecarts
+    else:
+        # The strict profile ignores every OPCO variant, DPoP included: the proof is not read.
+        assert "X-Sandbox-Ecarts-Norme" not in response.headers

@@ -151,6 +151,22 @@ def test_missing_jwk(cle):
     assert code(preuve(cle, sans_jwk=True)) == "DPOP_JWK"
 
 
+def test_missing_jwk_tolerated_skips_the_signature_but_checks_the_claims(cle, autre_cle):
+    """`dialectes`: production clients sign without `jwk`; nothing to verify the signature with
+    (any key signs), the claims are still checked."""
+    resultat = verifier(preuve(autre_cle, sans_jwk=True), jwk_facultatif=True)
+    assert resultat.jwk_absent and resultat.thumbprint == "" and resultat.iat == IAT
+    assert code(preuve(cle, sans_jwk=True, htm="GET"), jwk_facultatif=True) == "DPOP_HTM"
+    assert code(preuve(cle, sans_jwk=True, jti=None), jwk_facultatif=True) == "DPOP_JTI_MISSING"
+    vu = preuve(cle, sans_jwk=True)
+    assert code(vu, jwk_facultatif=True, deja_vus=lambda jti: True) == "DPOP_REPLAY"
+
+
+def test_an_unusable_jwk_stays_refused_even_when_tolerated(cle):
+    assert code(preuve(cle, jwk={"kty": "RSA"}), jwk_facultatif=True) == "DPOP_JWK"
+    assert not verifier(preuve(cle), jwk_facultatif=True).jwk_absent
+
+
 def test_private_key_in_header_refused(cle):
     jwk_prive = RSAAlgorithm.to_jwk(cle, as_dict=True)
     assert "d" in jwk_prive

@@ -74,11 +74,11 @@ def test_demo_contract_has_no_blocking_violation(cerfa, moment):
 @pytest.mark.parametrize(
     ("index", "champ", "valeur", "attendu"),
     [
-        (1, "dateDebut", "2027-06-02", [(f"{LIGNES}[1].dateDebut", B)]),  # gap of one day
-        (1, "dateDebut", "2027-05-31", [(f"{LIGNES}[1].dateDebut", B)]),  # overlap
-        (2, "dateFin", "2028-08-30", [(LIGNES, B)]),  # stops short of the contract end
-        (2, "dateFin", None, [(f"{LIGNES}[2].dateFin", B)]),
-        (2, "ordre", "1.2", [(f"{LIGNES}[2].ordre", B)]),  # duplicate and outside year 1
+        (1, "dateDebut", "2027-06-02", [(f"{LIGNES}[1].dateDebut", W)]),  # gap of one day
+        (1, "dateDebut", "2027-05-31", [(f"{LIGNES}[1].dateDebut", W)]),  # overlap
+        (2, "dateFin", "2028-08-30", [(LIGNES, W)]),  # stops short of the contract end
+        (2, "dateFin", None, [(f"{LIGNES}[2].dateFin", W)]),
+        (2, "ordre", "1.2", [(f"{LIGNES}[2].ordre", W)]),  # duplicate and outside year 1
         (0, "dateDebut", "2026-09-01", []),
     ],
 )
@@ -89,7 +89,18 @@ def test_periods_tile_the_contract(cerfa, index, champ, valeur, attendu):
 
 def test_periods_are_required(cerfa):
     cerfa["contrat"]["remunerationsAnnuelles"] = []
-    assert resultat("REM_PERIODS_COVERAGE", cerfa) == [(LIGNES, B)]
+    assert resultat("REM_PERIODS_COVERAGE", cerfa) == [(LIGNES, W)]
+
+
+def test_one_line_covering_a_390_day_contract_only_warns_and_the_minimum_still_applies(cerfa):
+    """Accepted by the OPCOs: a warning at transmission; the year-2 floor is judged at
+    instruction by REM_BELOW_MINIMUM (18-20 bracket: 51 % in year 2)."""
+    cerfa["contrat"]["dateFinContrat"] = "2027-09-25"
+    cerfa["contrat"]["remunerationsAnnuelles"] = [periode("1.1", "2026-09-01", "2027-09-25", 53)]
+    assert {s for _, s in resultat("REM_PERIODS_COVERAGE", cerfa)} == {W}
+    assert resultat("REM_BELOW_MINIMUM", cerfa) == []
+    cerfa["contrat"]["remunerationsAnnuelles"][0]["taux"] = 43
+    assert resultat("REM_BELOW_MINIMUM", cerfa) == [(f"{LIGNES}[0].taux", B)]
 
 
 @st.composite
