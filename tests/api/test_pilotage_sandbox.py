@@ -337,3 +337,53 @@ def test_journal_ignores_the_swagger_ui_and_names_the_token_client(cfa, client):
     assert all("openapi.json" not in e["chemin"] and "/ui" not in e["chemin"] for e in entrees)
     token = next(e for e in entrees if e["operation"] == "authentification.obtenir_jeton")
     assert token["clientId"] == "demo-editeur"
+
+
+SANDBOX_WORDS = ("pilotage", "sandbox", "forcé", "forcée", "simulat", "démonstration")
+
+
+def _sans_vocabulaire_sandbox(texte: str) -> None:
+    assert not [m for m in SANDBOX_WORDS if m in texte.lower()], texte
+
+
+@pytest.mark.parametrize(
+    ("chemin", "attendu"),
+    [
+        ([("REFUSE", None)], "Dossier refusé."),
+        ([("REFUSE", "Pièces manquantes")], "Dossier refusé : Pièces manquantes."),
+        ([("ANNULE", None)], "Dossier annulé."),
+        ([("EN_COURS_INSTRUCTION", None), ("ENGAGE", None)], "Dossier engagé."),
+        (
+            [("EN_COURS_INSTRUCTION", None), ("ENGAGE", None), ("RUPTURE", None)],
+            "Contrat rompu le 23/11/2026",
+        ),
+        (
+            [("EN_COURS_INSTRUCTION", None), ("ENGAGE", None), ("RUPTURE", None), ("SOLDE", None)],
+            "Dossier soldé.",
+        ),
+    ],
+)
+def test_forced_transitions_read_like_an_opco_through_the_norm(
+    cfa, client, contrat, chemin, attendu
+):
+    numero = cfa.transmettre(contrat).json()["numeroInterne"]
+    url = f"/_sandbox/opcos/akto/dossiers/{numero}/transitions"
+    for etat, motif in chemin:
+        body = {"etat": etat, **({"motif": motif} if motif else {})}
+        assert client.post(url, json=body).status_code == 200
+    cerfa = detail(cfa, numero)["cerfa"]
+    assert cerfa["commentaireEtat"].startswith(attendu)
+    reponse = detail(cfa, numero)  # what the OPCO writes (the CFA's own data aside)
+    _sans_vocabulaire_sandbox(f"{reponse['cerfa']['commentaireEtat']} {reponse.get('comment')}")
+    for etat in cfa.get("/v1/dossiers/etats").json():
+        _sans_vocabulaire_sandbox(str(etat.get("commentaireEtat")))
+    historique = client.get(f"/_sandbox/opcos/akto/dossiers/{numero}").json()["historique"]
+    forcees = [h for h in historique if "Transition forcée par l'API de pilotage" in h["cause"]]
+    assert len(forcees) == len(chemin)  # journal side
+
+
+def test_scenario_comments_read_like_an_opco(cfa, client):
+    assert client.post("/_sandbox/scenarios/cfa-tous-etats").status_code == 200
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    for etat in fresh.get("/v1/dossiers/etats").json():
+        _sans_vocabulaire_sandbox(str(etat.get("commentaireEtat")))
