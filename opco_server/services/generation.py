@@ -664,6 +664,7 @@ class Generateur:
                     "apprenti_nom": apprenti["nom"],
                     "apprenti_prenom": apprenti["prenom"],
                     "apprenti_date_naissance": date.fromisoformat(apprenti["dateNaissance"]),
+                    "apprenti_nir": dossiers.nir_de(cerfa),
                     "cle_doublon": dossiers.cle_doublon(cerfa) if g.garde_cle_doublon else None,
                     "cerfa": cerfa,
                     "recu_le": p.reception,
