@@ -387,3 +387,29 @@ def test_scenario_comments_read_like_an_opco(cfa, client):
     fresh = type(cfa)(cfa.client, cfa.identities)
     for etat in fresh.get("/v1/dossiers/etats").json():
         _sans_vocabulaire_sandbox(str(etat.get("commentaireEtat")))
+
+
+def test_scenario_apprentices_are_distinct_and_consistent(cfa, client, sandbox):
+    from stdnum.fr import nir as stdnum_nir
+
+    assert client.post("/_sandbox/scenarios/cfa-tous-etats").status_code == 200
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    numeros = [e["numeroInterne"] for e in fresh.get("/v1/dossiers/etats").json()]
+    apprentis = [detail(fresh, n)["cerfa"]["apprenti"] for n in numeros]
+    assert len(apprentis) == 7
+    for champ in ("nir", "dateNaissance", "courriel", "telephone"):
+        assert len({a[champ] for a in apprentis}) == 7, champ
+    for a in apprentis:
+        nir = a["nir"]
+        assert stdnum_nir.is_valid(nir), nir
+        assert nir[0] == ("1" if a["sexe"] == "M" else "2")
+        assert nir[1:5] == a["dateNaissance"][2:4] + a["dateNaissance"][5:7]
+        assert nir[5:7] == a["departementNaissance"]
+    rompu = next(
+        detail(fresh, n)["cerfa"] for n in numeros if detail(fresh, n)["cerfa"]["etat"] == "RUPTURE"
+    )
+    assert rompu["contrat"]["dateRupture"] <= sandbox.clock.today().isoformat()
+    for n in numeros:  # no apprentice shares a NIR with another: no identity warning
+        assert "ID_NIR_IDENTITY_MISMATCH" not in (
+            detail(fresh, n)["cerfa"]["commentaireEtat"] or ""
+        )
