@@ -323,6 +323,8 @@ def test_seeded_apprentices_have_distinct_valid_nirs_and_ruptures_in_the_past(se
     apprentis = [cerfa["apprenti"] for _, cerfa, _ in lignes]
     assert len({a["nir"] for a in apprentis}) == len(apprentis) == N
     assert len({(a["prenom"], a["nom"]) for a in apprentis}) == N
+    assert len({a["telephone"] for a in apprentis}) == N
+    assert len({a["departementNaissance"] for a in apprentis}) > 1
     for (_, _, colonne), a in zip(lignes, apprentis, strict=True):
         nir = a["nir"]
         assert stdnum_nir.is_valid(nir) and colonne == nir[:13]

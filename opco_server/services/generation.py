@@ -90,6 +90,17 @@ TAILLE_LOT = 5_000
 LOGICIEL = "opco-server seed"
 MOTIF_ANNULATION = "Contrat non commencé"
 # Rupture dates: days after the contract start (the first is within the trial period).
+# Birth communes of the generated apprentices (name, INSEE code: NIR positions 6-10).
+COMMUNES_NAISSANCE = (
+    ("Paris", "75056"),
+    ("Marseille", "13055"),
+    ("Lyon", "69123"),
+    ("Toulouse", "31555"),
+    ("Nantes", "44109"),
+    ("Lille", "59350"),
+    ("Bordeaux", "33063"),
+    ("Rennes", "35238"),
+)
 RUPTURES = (
     (20, "PERIODE_ESSAI"),
     (75, "ACCORD_COMMUN"),
@@ -221,14 +232,19 @@ class Identites:
             memes = PRENOMS_F if sexe == "F" else PRENOMS_M
             prenom = f"{memes[(variante + tour - 1) % len(memes)]}-{prenom}"
         naissance = naissance_apprenti(debut, jour)
-        nir13 = f"{1 if sexe == 'M' else 2}{naissance:%y%m}75056{n % 999 + 1:03d}"
+        commune, insee = COMMUNES_NAISSANCE[n % len(COMMUNES_NAISSANCE)]
+        ordre = n // len(COMMUNES_NAISSANCE) % 999 + 1  # distinct NIRs for the first ~8 000
+        nir13 = f"{1 if sexe == 'M' else 2}{naissance:%y%m}{insee}{ordre:03d}"
         return {
             "nom": nom,
             "prenom": prenom,
             "sexe": sexe,
             "dateNaissance": naissance.isoformat(),
+            "communeNaissance": commune,
+            "departementNaissance": insee[:2],
             "nir": nir13 + cle_nir(nir13),
             "courriel": f"{_ascii(prenom)}.{_ascii(nom)}@example.org",
+            "telephone": f"0{6 + n % 2}{(n * 7_368_787 + 24_681_357) % 100_000_000:08d}",
         }
 
     def modele(self, n: int, debut: date) -> dict[str, Any]:
