@@ -331,6 +331,11 @@ def test_seeded_apprentices_have_distinct_valid_nirs_and_ruptures_in_the_past(se
         assert nir[0] == ("1" if a["sexe"] == "M" else "2")
         assert nir[1:5] == a["dateNaissance"][2:4] + a["dateNaissance"][5:7]
         assert nir[5:7] == a["departementNaissance"]
+    from stdnum.fr import siret
+
+    employeurs = {c["employeur"]["siret"]: c["employeur"] for _, c, _ in lignes}
+    assert len(employeurs) > 4 and all(siret.is_valid(s) for s in employeurs)
+    assert len({e["adresse"]["codePostal"][:2] for e in employeurs.values()}) > 4
     ruptures = [c["contrat"]["dateRupture"] for etat, c, _ in lignes if etat == Etat.RUPTURE]
     assert len(set(ruptures)) > 1
     assert max(ruptures) <= aujourdhui
