@@ -11,7 +11,12 @@ from opco_server import yamlfile
 from opco_server.errors import NotFound
 from opco_server.seed import identities
 from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
-from opco_server.services.generation import cerfa_cohorte, dates_contrat, naissance_apprenti
+from opco_server.services.generation import (
+    cerfa_cohorte,
+    dates_contrat,
+    etablissement_employeur,
+    naissance_apprenti,
+)
 from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:
@@ -115,6 +120,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
                 apprenti = cerfa["apprenti"]
                 if "sexe" in etape.get("modifs", {}).get("apprenti", {}):
                     apprenti.update(identite_coherente(apprenti, debut, len(refs)))
+                    cerfa["employeur"] = etablissement_employeur(cerfa["employeur"], len(refs))
                 refs[etape["dossier"]] = dossiers.transmettre(
                     session, sandbox, opco, emetteur, cerfa, "v1"
                 )

@@ -391,6 +391,7 @@ def test_scenario_comments_read_like_an_opco(cfa, client):
 
 def test_scenario_apprentices_are_distinct_and_consistent(cfa, client, sandbox):
     from stdnum.fr import nir as stdnum_nir
+    from stdnum.fr import siret
 
     assert client.post("/_sandbox/scenarios/cfa-tous-etats").status_code == 200
     fresh = type(cfa)(cfa.client, cfa.identities)
@@ -399,6 +400,8 @@ def test_scenario_apprentices_are_distinct_and_consistent(cfa, client, sandbox):
     assert len(apprentis) == 7
     for champ in ("nir", "dateNaissance", "courriel", "telephone"):
         assert len({a[champ] for a in apprentis}) == 7, champ
+    employeurs = {detail(fresh, n)["cerfa"]["employeur"]["siret"] for n in numeros}
+    assert len(employeurs) == 7 and all(siret.is_valid(s) for s in employeurs)
     for a in apprentis:
         nir = a["nir"]
         assert stdnum_nir.is_valid(nir), nir
