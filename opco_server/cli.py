@@ -97,7 +97,55 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--date", help="date d'évaluation AAAA-MM-JJ (défaut : aujourd'hui)")
     check.add_argument("--json", action="store_true", help="sortie JSON")
     check.set_defaults(func=_check)
+    exemple = sub.add_parser(
+        "exemple",
+        help="un corps de requête valide à la date du bac à sable (contrat, convention, facture)",
+        description="Affiche un corps JSON valide à la date donnée : le contrat de démonstration "
+        "daté de ce jour (un apprenti différent à chaque appel), la partie JSON d'une convention "
+        "(pour --dossier, sinon numéro à remplir) ou d'une facture de la première échéance "
+        "ouverte d'un dossier engagé (--dossier obligatoire).",
+    )
+    exemple.add_argument("type", choices=["contrat", "convention", "facture"])
+    exemple.add_argument(
+        "--date", help="date de réception AAAA-MM-JJ (défaut : la date de l'horloge du bac à sable)"
+    )
+    exemple.add_argument("--opco", default="akto", help="OPCO destinataire (défaut : akto)")
+    exemple.add_argument("--dossier", help="numeroInterne du dossier (convention, facture)")
+    exemple.set_defaults(func=_exemple)
     return parser
+
+
+def _exemple(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from opco_server.services import exemples
+
+    try:
+        jour = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"Date invalide : {args.date} (attendu : AAAA-MM-JJ).", file=sys.stderr)
+        return 2
+    if args.type == "facture" and not args.dossier:
+        print("Une facture porte sur un dossier engagé : précisez --dossier.", file=sys.stderr)
+        return 2
+    sandbox = _sandbox(args)
+    try:
+        if jour is None:  # the sandbox clock's day (moved by the control API, persisted)
+            sandbox.sync_clock()
+            jour = sandbox.clock.today()
+        if args.type == "contrat":
+            body = exemples.contrat(sandbox, jour, args.opco)
+        elif args.type == "convention":
+            body = exemples.convention(sandbox, jour, args.opco, args.dossier)
+        else:
+            body = exemples.facture(sandbox, jour, args.opco, args.dossier)
+    except exemples.ErreurExemple as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        sandbox.fermer()
+    print(json.dumps(body, ensure_ascii=False, indent=2))
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

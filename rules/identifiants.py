@@ -14,6 +14,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siret as stdnum_siret
 
+from rules.calculs import identite
 from rules.champs import date_, texte
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
@@ -297,3 +298,41 @@ def nir_departement(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     nir, dept = nir_definitif(cerfa), texte(cerfa, "apprenti.departementNaissance")
     if nir and dept and not departement_concorde(nir[5:7], dept):
         yield Constat("cerfa.apprenti.nir", {"nir_dept": nir[5:7], "departement": dept})
+
+
+@regle(
+    "ID_NIR_IDENTITY_MISMATCH",
+    severite=Severite.AVERTISSEMENT,
+    moment=Moment.TRANSMISSION,
+    resume="Le même NIR figure déjà sur un autre apprenti (nom, prénom, naissance ou sexe "
+    "différents).",
+    base="rules.md 3.3 (un NIR identifie une seule personne)",
+    message="{champ} : ce NIR est déjà celui d'un autre apprenti (dossier {numero}, "
+    "{differences} différents).",
+)
+def nir_autre_identite(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+    """One NIR, one person: the OPCO's other dossiers with this NIR name the same apprentice.
+
+    `ctx.meme_nir` is read by the service (the rule stays pure); a warning, never a refusal."""
+    trouve = nir_et_champ(cerfa)
+    if not trouve:
+        return
+    cle = identite(texte(cerfa, "apprenti.nom"), texte(cerfa, "apprenti.prenom"), None)
+    naissance, sexe = date_(cerfa, "apprenti.dateNaissance"), texte(cerfa, "apprenti.sexe")
+    for autre in ctx.meme_nir:
+        autre_cle = identite(autre.nom, autre.prenom, None)
+        differences = [
+            libelle
+            for libelle, different in (
+                ("nom", cle[0] != autre_cle[0]),
+                ("prénom", cle[1] != autre_cle[1]),
+                ("date de naissance", naissance != autre.date_naissance),
+                ("sexe", (sexe or "") != (autre.sexe or "")),
+            )
+            if different
+        ]
+        if differences:
+            yield Constat(
+                trouve[1], {"numero": autre.numero_interne, "differences": ", ".join(differences)}
+            )
+            return

@@ -67,6 +67,17 @@ class ContratPrecedent:
 
 
 @dataclass(frozen=True)
+class ApprentiConnu:
+    """An apprentice of another dossier of the OPCO bearing the same NIR (identity checks)."""
+
+    numero_interne: str
+    nom: str
+    prenom: str
+    date_naissance: date | None
+    sexe: str | None
+
+
+@dataclass(frozen=True)
 class Contexte:
     """Everything a rule may read besides the Cerfa. `aujourdhui` is the sandbox clock."""
 
@@ -77,6 +88,8 @@ class Contexte:
     date_reception: date | None = None
     dossiers_actifs: Sequence[DossierActif] = ()
     contrat_precedent: ContratPrecedent | None = None
+    # The OPCO's other dossiers whose apprentice has this Cerfa's NIR (read by the service).
+    meme_nir: Sequence[ApprentiConnu] = ()
 
 
 Fonction = Callable[[dict, Contexte], Iterator[Constat]]

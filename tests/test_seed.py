@@ -304,3 +304,38 @@ def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
         prenoms = session.scalars(select(Dossier.apprenti_prenom).where(Dossier.rang > 10)).all()
     assert len(prenoms) == 10 and any("-" in p for p in prenoms)
     sandbox.fermer()
+
+
+def test_seeded_apprentices_have_distinct_valid_nirs_and_ruptures_in_the_past(seeded):
+    from sqlalchemy import create_engine, select
+    from stdnum.fr import nir as stdnum_nir
+
+    from opco_server.models import Dossier
+
+    url, client, _ = seeded
+    aujourdhui = client.get("/_sandbox/horloge").json()["maintenant"][:10]
+    engine = create_engine(url)
+    with engine.connect() as connexion:
+        lignes = connexion.execute(
+            select(Dossier.etat, Dossier.cerfa, Dossier.apprenti_nir).order_by(Dossier.id).limit(N)
+        ).all()
+    engine.dispose()
+    apprentis = [cerfa["apprenti"] for _, cerfa, _ in lignes]
+    assert len({a["nir"] for a in apprentis}) == len(apprentis) == N
+    assert len({(a["prenom"], a["nom"]) for a in apprentis}) == N
+    assert len({a["telephone"] for a in apprentis}) == N
+    assert len({a["departementNaissance"] for a in apprentis}) > 1
+    for (_, _, colonne), a in zip(lignes, apprentis, strict=True):
+        nir = a["nir"]
+        assert stdnum_nir.is_valid(nir) and colonne == nir[:13]
+        assert nir[0] == ("1" if a["sexe"] == "M" else "2")
+        assert nir[1:5] == a["dateNaissance"][2:4] + a["dateNaissance"][5:7]
+        assert nir[5:7] == a["departementNaissance"]
+    from stdnum.fr import siret
+
+    employeurs = {c["employeur"]["siret"]: c["employeur"] for _, c, _ in lignes}
+    assert len(employeurs) > 4 and all(siret.is_valid(s) for s in employeurs)
+    assert len({e["adresse"]["codePostal"][:2] for e in employeurs.values()}) > 4
+    ruptures = [c["contrat"]["dateRupture"] for etat, c, _ in lignes if etat == Etat.RUPTURE]
+    assert len(set(ruptures)) > 1
+    assert max(ruptures) <= aujourdhui

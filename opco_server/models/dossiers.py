@@ -36,6 +36,8 @@ class Dossier(Base):
         # Contiguous rank per (OPCO, CFA): page N of the états is a range scan on this index.
         UniqueConstraint("opco_id", "cfa_siren", "rang"),
         Index("ix_dossiers_opco_numero_externe", "opco_id", "numero_externe"),
+        # Same NIR on two apprentices: the transmission warning looks it up.
+        Index("ix_dossiers_opco_apprenti_nir", "opco_id", "apprenti_nir"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +54,7 @@ class Dossier(Base):
     apprenti_nom: Mapped[str] = mapped_column(String(200))
     apprenti_prenom: Mapped[str] = mapped_column(String(200))
     apprenti_date_naissance: Mapped[date] = mapped_column(Date)
+    apprenti_nir: Mapped[str | None] = mapped_column(String(15), default=None)
     date_debut_contrat: Mapped[date] = mapped_column(Date)
     type_contrat_app: Mapped[int | None] = mapped_column(Integer, default=None)
     cle_doublon: Mapped[str | None] = mapped_column(String(400), default=None)

@@ -19,6 +19,7 @@ from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
 from rules.referentiel import Referentiel
 from rules.registry import (
+    ApprentiConnu,
     Contexte,
     ContratPrecedent,
     DossierActif,
@@ -43,6 +44,7 @@ def contexte(
     date_reception: date | None = None,
     dossiers_actifs: Sequence[DossierActif] = (),
     contrat_precedent: ContratPrecedent | None = None,
+    meme_nir: Sequence[ApprentiConnu] = (),
 ) -> Contexte:
     """The rules' context: `aujourdhui` is the sandbox clock's date (or the checker's --date)."""
     today = aujourdhui
@@ -54,6 +56,7 @@ def contexte(
         date_reception=date_reception or today,
         dossiers_actifs=tuple(dossiers_actifs),
         contrat_precedent=contrat_precedent,
+        meme_nir=tuple(meme_nir),
     )
 
 
@@ -80,6 +83,31 @@ def precedent(session: Session, opco_id: str, cerfa: dict) -> ContratPrecedent |
         date_fin=date_(dossier.cerfa, "contrat.dateFinContrat"),
         dernier_taux=en_decimal(periodes[-1].get("taux")) if periodes else None,
     )
+
+
+def meme_nir(session: Session, opco_id: str, cerfa: dict, limite: int = 5) -> list[ApprentiConnu]:
+    """The OPCO's dossiers whose apprentice bears this Cerfa's NIR (a few are enough)."""
+    from rules.identifiants import nir_et_champ
+
+    trouve = nir_et_champ(cerfa)
+    if not trouve:
+        return []
+    query = (
+        select(Dossier)
+        .where(Dossier.opco_id == opco_id, Dossier.apprenti_nir == trouve[0][:13])
+        .order_by(Dossier.id)
+        .limit(limite)
+    )
+    return [
+        ApprentiConnu(
+            numero_interne=d.numero_interne,
+            nom=d.apprenti_nom,
+            prenom=d.apprenti_prenom,
+            date_naissance=d.apprenti_date_naissance,
+            sexe=(d.cerfa.get("apprenti") or {}).get("sexe"),
+        )
+        for d in session.scalars(query)
+    ]
 
 
 def bloquants(violations: Sequence[Violation]) -> list[Violation]:

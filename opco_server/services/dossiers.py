@@ -34,6 +34,14 @@ class Emetteur:
     version_logiciel: str | None
 
 
+def nir_de(cerfa: dict[str, Any]) -> str | None:
+    """The apprentice's NIR as stored for the same-NIR lookup (13 characters, key left out)."""
+    from rules.identifiants import nir_et_champ
+
+    trouve = nir_et_champ(cerfa)
+    return trouve[0][:13] if trouve else None
+
+
 def cle_doublon(cerfa: dict[str, Any]) -> str:
     """The matching key of the FAQ: apprentice names and birth date, employer SIRET, start.
 
@@ -71,7 +79,13 @@ def transmettre(
             "cerfa.organismeFormation.siret",
         )
     violations = controles.controler_transmission(
-        cerfa, controles.contexte(sandbox.referentiel, opco, sandbox.clock.today())
+        cerfa,
+        controles.contexte(
+            sandbox.referentiel,
+            opco,
+            sandbox.clock.today(),
+            meme_nir=controles.meme_nir(session, opco.id, cerfa),
+        ),
     )
     bloquants = controles.bloquants(violations)
     existant = _existant(session, opco, cle_doublon(cerfa))
@@ -108,6 +122,7 @@ def transmettre(
         apprenti_nom=cerfa["apprenti"]["nom"],
         apprenti_prenom=cerfa["apprenti"]["prenom"],
         apprenti_date_naissance=parse_date(cerfa["apprenti"]["dateNaissance"]),
+        apprenti_nir=nir_de(cerfa),
         date_debut_contrat=parse_date(cerfa["contrat"]["dateDebutContrat"]),
         type_contrat_app=_int_or_none(cerfa["contrat"].get("typeContratApp")),
         cle_doublon=cle_doublon(cerfa),

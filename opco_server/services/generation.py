@@ -5,8 +5,8 @@ services:
 
 - its Cerfa is fixtures/dossiers/contrat-v14.json moved to the contract start that follows its
   reception (one cohort per month: dates, pay periods and hiring salary follow), with its own
-  apprentice (name, first name, sex, birth date, NIR, e-mail) and its own maître
-  d'apprentissage, chosen so that every transmission and instruction rule gives the verdict
+  apprentice (name, first name, sex, birth date and commune, NIR, e-mail, phone), its own
+  maître d'apprentissage and one of the employer's establishments, chosen so that every transmission and instruction rule gives the verdict
   it gives to the cohort's contract;
 - its numbers come from the OPCO's numbering and counters, its rank continues the CFA's ranks
   and the counters are moved past them: a later POST gets the next number and rank;
@@ -32,6 +32,7 @@ import copy
 import json
 import time
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from stdnum import luhn
 
 from opco_server.clock import aware
 from opco_server.errors import NormError
@@ -90,6 +92,29 @@ TAILLE_LOT = 5_000
 LOGICIEL = "opco-server seed"
 MOTIF_ANNULATION = "Contrat non commencé"
 # Rupture dates: days after the contract start (the first is within the trial period).
+# Birth communes of the generated apprentices (name, INSEE code: NIR positions 6-10).
+COMMUNES_NAISSANCE = (
+    ("Paris", "75056"),
+    ("Marseille", "13055"),
+    ("Lyon", "69123"),
+    ("Toulouse", "31555"),
+    ("Nantes", "44109"),
+    ("Lille", "59350"),
+    ("Bordeaux", "33063"),
+    ("Rennes", "35238"),
+)
+# Establishments of the employer (same company, same branch: the same OPCO and funding), in
+# metropolitan cities (one SMIC): address and the DECA number's département differ.
+ETABLISSEMENTS = (
+    None,  # the demo establishment itself
+    ("Lyon", "69002", "14 rue Mercière"),
+    ("Bordeaux", "33000", "3 place du Parlement"),
+    ("Lille", "59800", "22 rue de la Monnaie"),
+    ("Nantes", "44000", "9 quai de la Fosse"),
+    ("Toulouse", "31000", "5 rue des Filatiers"),
+    ("Nice", "06300", "11 cours Saleya"),
+    ("Strasbourg", "67000", "2 quai des Bateliers"),
+)
 RUPTURES = (
     (20, "PERIODE_ESSAI"),
     (75, "ACCORD_COMMUN"),
@@ -221,14 +246,19 @@ class Identites:
             memes = PRENOMS_F if sexe == "F" else PRENOMS_M
             prenom = f"{memes[(variante + tour - 1) % len(memes)]}-{prenom}"
         naissance = naissance_apprenti(debut, jour)
-        nir13 = f"{1 if sexe == 'M' else 2}{naissance:%y%m}75056{n % 999 + 1:03d}"
+        commune, insee = COMMUNES_NAISSANCE[n % len(COMMUNES_NAISSANCE)]
+        ordre = n // len(COMMUNES_NAISSANCE) % 999 + 1  # distinct NIRs for the first ~8 000
+        nir13 = f"{1 if sexe == 'M' else 2}{naissance:%y%m}{insee}{ordre:03d}"
         return {
             "nom": nom,
             "prenom": prenom,
             "sexe": sexe,
             "dateNaissance": naissance.isoformat(),
+            "communeNaissance": commune,
+            "departementNaissance": insee[:2],
             "nir": nir13 + cle_nir(nir13),
             "courriel": f"{_ascii(prenom)}.{_ascii(nom)}@example.org",
+            "telephone": f"0{6 + n % 2}{(n * 7_368_787 + 24_681_357) % 100_000_000:08d}",
         }
 
     def modele(self, n: int, debut: date) -> dict[str, Any]:
@@ -258,6 +288,23 @@ def naissance_apprenti(debut: date, jour: int) -> date:
         return ajouter_mois(debut, -19 * 12) + timedelta(days=jour)
     mois = ajouter_mois(debut, 8 - 21 * 12)
     return mois.replace(day=jour - JOURS_18_ANS + 1)
+
+
+def etablissement_employeur(employeur: dict, n: int) -> dict:
+    """The `n`-th establishment of the base employer: same SIREN, its own NIC (Luhn-valid
+    SIRET, active in the SIRENE stub like every SIRET outside its sample), its own address."""
+    variante = ETABLISSEMENTS[n % len(ETABLISSEMENTS)]
+    if variante is None:
+        return employeur
+    commune, code_postal, rue = variante
+    debut = f"{employeur['siret'][:9]}{9000 + n % len(ETABLISSEMENTS):04d}"
+    siret = debut + luhn.calc_check_digit(debut)
+    return {
+        **employeur,
+        "siret": siret,
+        "denomination": f"{employeur['denomination']} — {commune}",
+        "adresse": {"adresse1": rue, "codePostal": code_postal, "commune": commune},
+    }
 
 
 def appliquer_identite(cerfa: dict, apprenti: dict, maitre: dict) -> dict:
@@ -634,6 +681,11 @@ class Generateur:
             debut = g.colonnes["date_debut_contrat"]
             apprenti = identites.apprenti(seq - 1, debut, variantes.get(k, 0))
             cerfa = appliquer_identite(g.cerfa, apprenti, identites.maitre(seq - 1))
+            # The establishment follows the apprentice (a renamed one is then still a duplicate).
+            cle = f"{apprenti['nom']}|{apprenti['prenom']}|{apprenti['dateNaissance']}"
+            cerfa["employeur"] = etablissement_employeur(
+                cerfa["employeur"], zlib.crc32(cle.encode())
+            )
             numero_deca = None
             if g.numero_deca:
                 numero_deca = engagements.deca(cerfa, p.etapes["decision"], deca_seq)
@@ -661,9 +713,11 @@ class Generateur:
                     "numero_deca": numero_deca,
                     "cfa_siren": siren,
                     "rang": rang0 + k,
+                    "employeur_siret": cerfa["employeur"]["siret"],
                     "apprenti_nom": apprenti["nom"],
                     "apprenti_prenom": apprenti["prenom"],
                     "apprenti_date_naissance": date.fromisoformat(apprenti["dateNaissance"]),
+                    "apprenti_nir": dossiers.nir_de(cerfa),
                     "cle_doublon": dossiers.cle_doublon(cerfa) if g.garde_cle_doublon else None,
                     "cerfa": cerfa,
                     "recu_le": p.reception,

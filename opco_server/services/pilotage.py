@@ -61,20 +61,40 @@ def forcer(
     """Force a legal transition (409 otherwise), doing what the OPCO does on that edge."""
     evenement = cycle_de_vie.evenement_pour(dossier, cible)
     now = sandbox.clock.now()
-    raison = motif or "Transition forcée par l'API de pilotage."
+    # The journal says who forced what; the norm's commentaireEtat reads as a real OPCO's.
+    raison = f"Transition forcée par l'API de pilotage{f' : {motif}' if motif else ''}."
+    avant = len(dossier.evenements)
     if evenement == Evenement.INSTRUIRE:
         simulateur.instruire(session, sandbox, dossier, now, acteur=ACTEUR)
     elif evenement == Evenement.ENGAGER:
         simulateur.planifier(dossier, None, None)
         engagements.engager(session, sandbox, dossier, now)
-        dossier.commentaire_etat = motif
+        dossier.commentaire_etat = commentaire_opco(evenement, motif)
         cycle_de_vie.appliquer(session, dossier, evenement, at=now, acteur=ACTEUR, cause=raison)
     elif evenement == Evenement.REFUSER:
-        simulateur.refuser(session, dossier, now, ACTEUR, raison)
+        simulateur.refuser(session, dossier, now, ACTEUR, commentaire_opco(evenement, motif))
     elif evenement == Evenement.ROMPRE:
         ruptures.rompre(session, sandbox, dossier, date_rupture or now.date(), "AUTRE", ACTEUR)
     else:
-        dossier.commentaire_etat = raison
+        dossier.commentaire_etat = commentaire_opco(evenement, motif)
         cycle_de_vie.appliquer(session, dossier, evenement, at=now, acteur=ACTEUR, cause=raison)
+    force = dossier.evenements[avant]
+    if force.cause != raison:
+        force.cause = f"{force.cause} {raison}"
     session.flush()
     return dossier
+
+
+LIBELLES = {
+    Evenement.ENGAGER: "Dossier engagé",
+    Evenement.REFUSER: "Dossier refusé",
+    Evenement.ANNULER: "Dossier annulé",
+    Evenement.SOLDER: "Dossier soldé",
+}
+
+
+def commentaire_opco(evenement: Evenement, motif: str | None) -> str:
+    """What the OPCO writes in commentaireEtat on a forced edge: « Dossier refusé : <motif>. »"""
+    libelle = LIBELLES.get(evenement, "Dossier mis à jour")
+    motif = (motif or "").strip().rstrip(".")
+    return f"{libelle} : {motif}." if motif else f"{libelle}."

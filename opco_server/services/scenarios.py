@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from datetime import date
+import unicodedata
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from opco_server import yamlfile
 from opco_server.errors import NotFound
 from opco_server.seed import identities
 from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
+from opco_server.services.generation import (
+    cerfa_cohorte,
+    dates_contrat,
+    etablissement_employeur,
+    naissance_apprenti,
+)
+from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -53,6 +60,39 @@ def _convention(cerfa: dict, numero: str) -> dict[str, Any]:
 
 PDF = fichiers.pdf_exemple("OPCO Sandbox scenario")
 
+# INSEE codes of the birth communes the scenarios use (NIR positions 6-10).
+COMMUNES_INSEE = {
+    "Paris": "75056",
+    "Marseille": "13055",
+    "Lyon": "69123",
+    "Lille": "59350",
+    "Bordeaux": "33063",
+    "Nantes": "44109",
+    "Toulouse": "31555",
+    "Strasbourg": "67482",
+}
+
+
+def _ascii(texte: str) -> str:
+    decompose = unicodedata.normalize("NFKD", texte)
+    return "".join(c for c in decompose if c.isalnum() and c.isascii()).lower()
+
+
+def identite_coherente(apprenti: dict, debut: date, rang: int) -> dict[str, Any]:
+    """The apprentice's birth date, NIR, e-mail and phone, consistent with its sex, birth
+    commune and age (18 at the start of a contract beginning on `debut`: the pay periods of
+    the demo contract then fit). `rang` makes each apprentice of a scenario distinct."""
+    naissance = naissance_apprenti(debut, (rang * 41 + 7) % 300)
+    commune = COMMUNES_INSEE[apprenti["communeNaissance"]]
+    nir13 = f"{1 if apprenti['sexe'] == 'M' else 2}{naissance:%y%m}{commune}{rang + 101:03d}"
+    return {
+        "dateNaissance": naissance.isoformat(),
+        "departementNaissance": commune[:2],
+        "nir": nir13 + cle_nir(nir13),
+        "courriel": f"{_ascii(apprenti['prenom'])}.{_ascii(apprenti['nom'])}@example.org",
+        "telephone": f"06{(rang * 7_919_311 + 12_345_678) % 100_000_000:08d}",
+    }
+
 
 def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
     path = _dir(sandbox) / f"{nom}.yaml"
@@ -63,12 +103,24 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
     opco = sandbox.opcos[scenario["opco"]]
     cfa = identities(sandbox)["cfas"][scenario.get("cfa", 0)]
     base = json.loads((sandbox.settings.fixtures_dir / "dossiers" / "contrat-v14.json").read_text())
+    aujourdhui = sandbox.clock.today()
     refs: dict[str, Any] = {}
     with sandbox.session() as session:
         emetteur = dossiers.Emetteur(cfa["siren"], None, "scenario", nom)
         for etape in scenario["etapes"]:
             if "dossier" in etape:
-                cerfa = _merge(copy.deepcopy(base["cerfa"]), etape.get("modifs", {}))
+                # Contracts dated from the clock: starting now or next month; the ones that
+                # will be engaged started this month (a rupture can then be in the past).
+                debut, conclusion = dates_contrat(aujourdhui)
+                if etape.get("commence"):
+                    debut = aujourdhui.replace(day=1)
+                    conclusion = min(debut - timedelta(days=12), conclusion)
+                cerfa = cerfa_cohorte(sandbox.referentiel, base["cerfa"], debut, conclusion)
+                cerfa = _merge(cerfa, etape.get("modifs", {}))
+                apprenti = cerfa["apprenti"]
+                if "sexe" in etape.get("modifs", {}).get("apprenti", {}):
+                    apprenti.update(identite_coherente(apprenti, debut, len(refs)))
+                    cerfa["employeur"] = etablissement_employeur(cerfa["employeur"], len(refs))
                 refs[etape["dossier"]] = dossiers.transmettre(
                     session, sandbox, opco, emetteur, cerfa, "v1"
                 )
@@ -95,11 +147,17 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
                     None,
                 )
             elif "rupture" in etape:
+                d = refs[etape["rupture"]]
+                le = (  # never after the clock: by default halfway from the start to today
+                    date.fromisoformat(etape["date"])
+                    if "date" in etape
+                    else d.date_debut_contrat + (aujourdhui - d.date_debut_contrat) / 2
+                )
                 ruptures.rompre(
                     session,
                     sandbox,
-                    refs[etape["rupture"]],
-                    date.fromisoformat(etape["date"]),
+                    d,
+                    le,
                     "ACCORD_COMMUN",
                     "pilotage",
                 )

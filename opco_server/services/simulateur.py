@@ -143,7 +143,7 @@ def _parquer(session: Session, cible: type, ident: int) -> None:
             .where(Facture.id == ident)
             .values(
                 reglement_prevu_le=None,
-                commentaire="Traitement impossible (erreur interne de la sandbox) : voir les journaux.",
+                commentaire="Traitement interrompu par un incident technique : règlement à relancer.",
             )
         )
     else:
@@ -153,8 +153,8 @@ def _parquer(session: Session, cible: type, ident: int) -> None:
             .values(
                 prochaine_action=None,
                 prochaine_action_le=None,
-                commentaire_etat="Instruction impossible (erreur interne de la sandbox) : "
-                "voir les journaux.",
+                commentaire_etat="Instruction interrompue par un incident technique : dossier "
+                "en attente de reprise.",
             )
         )
 

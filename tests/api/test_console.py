@@ -166,7 +166,7 @@ def test_refusal_forced_in_the_console_is_seen_by_the_cfa(client, cfa, transmis)
 
     cerfa = detail(cfa, transmis)["cerfa"]
     assert cerfa["etat"] == "REFUSE"
-    assert cerfa["commentaireEtat"] == motif
+    assert cerfa["commentaireEtat"] == f"Dossier refusé : {motif}."
     assert "Aucune action possible" in client.get(f"/console/opco/{OPCO}/dossiers/{transmis}").text
 
 

@@ -205,3 +205,30 @@ def test_avenant_33_with_a_lower_rate_is_refused_at_instruction(cfa, client, con
     assert response.status_code == 200, response.text
     resultat = _instruire(sandbox, response.json()["numeroInterne"])
     assert "REM_AVENANT_33_DECREASE" in {v.code for v in resultat.bloquants}
+
+
+def test_same_nir_on_another_apprentice_is_a_warning(cfa, contrat):
+    premier = copy.deepcopy(contrat)
+    assert cfa.transmettre(premier).status_code == 200
+    cerfa = contrat["cerfa"]
+    cerfa["apprenti"].update(nom="BERNARD", prenom="Chloé", courriel="chloe.bernard@example.org")
+    cerfa["employeur"]["siret"] = "80567891900020"  # another contract, not a duplicate
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text
+    numero = response.json()["numeroInterne"]
+    commentaire = cfa.get("/v2/dossiers", params={"numeroInterne": numero}).json()["cerfa"][
+        "commentaireEtat"
+    ]
+    assert "ID_NIR_IDENTITY_MISMATCH" in commentaire
+    assert "nom, prénom différents" in commentaire
+    assert "206057505612329" not in commentaire  # the NIR itself is never echoed
+
+
+def test_same_nir_same_apprentice_is_no_warning(cfa, contrat):
+    assert cfa.transmettre(copy.deepcopy(contrat)).status_code == 200
+    contrat["cerfa"]["employeur"]["siret"] = "80567891900020"  # same person, second employer
+    contrat["cerfa"]["apprenti"]["nom"] = "Martin"  # case and accents do not count
+    response = cfa.transmettre(contrat)
+    assert response.status_code == 200, response.text
+    detail = cfa.get("/v2/dossiers", params={"numeroInterne": response.json()["numeroInterne"]})
+    assert "ID_NIR_IDENTITY_MISMATCH" not in (detail.json()["cerfa"]["commentaireEtat"] or "")

@@ -345,7 +345,9 @@ def test_control_api_forces_legal_transitions_only(cfa, client, transmis):
     refused = client.post(url, json={"etat": "REFUSE", "motif": "Pièces manquantes"})
     assert refused.status_code == 200
     assert refused.json()["etat"] == "REFUSE"
-    assert detail(cfa, transmis)["cerfa"]["commentaireEtat"] == "Pièces manquantes"
+    assert (
+        detail(cfa, transmis)["cerfa"]["commentaireEtat"] == "Dossier refusé : Pièces manquantes."
+    )
     assert client.post(url, json={"etat": "ENGAGE"}).status_code == 409  # terminal
 
 

@@ -340,3 +340,82 @@ def test_journal_ignores_the_swagger_ui_and_names_the_token_client(cfa, client):
     assert all("openapi.json" not in e["chemin"] and "/ui" not in e["chemin"] for e in entrees)
     token = next(e for e in entrees if e["operation"] == "authentification.obtenir_jeton")
     assert token["clientId"] == "demo-editeur"
+
+
+SANDBOX_WORDS = ("pilotage", "sandbox", "forcé", "forcée", "simulat", "démonstration")
+
+
+def _sans_vocabulaire_sandbox(texte: str) -> None:
+    assert not [m for m in SANDBOX_WORDS if m in texte.lower()], texte
+
+
+@pytest.mark.parametrize(
+    ("chemin", "attendu"),
+    [
+        ([("REFUSE", None)], "Dossier refusé."),
+        ([("REFUSE", "Pièces manquantes")], "Dossier refusé : Pièces manquantes."),
+        ([("ANNULE", None)], "Dossier annulé."),
+        ([("EN_COURS_INSTRUCTION", None), ("ENGAGE", None)], "Dossier engagé."),
+        (
+            [("EN_COURS_INSTRUCTION", None), ("ENGAGE", None), ("RUPTURE", None)],
+            "Contrat rompu le 23/11/2026",
+        ),
+        (
+            [("EN_COURS_INSTRUCTION", None), ("ENGAGE", None), ("RUPTURE", None), ("SOLDE", None)],
+            "Dossier soldé.",
+        ),
+    ],
+)
+def test_forced_transitions_read_like_an_opco_through_the_norm(
+    cfa, client, contrat, chemin, attendu
+):
+    numero = cfa.transmettre(contrat).json()["numeroInterne"]
+    url = f"/_sandbox/opcos/akto/dossiers/{numero}/transitions"
+    for etat, motif in chemin:
+        body = {"etat": etat, **({"motif": motif} if motif else {})}
+        assert client.post(url, json=body).status_code == 200
+    cerfa = detail(cfa, numero)["cerfa"]
+    assert cerfa["commentaireEtat"].startswith(attendu)
+    reponse = detail(cfa, numero)  # what the OPCO writes (the CFA's own data aside)
+    _sans_vocabulaire_sandbox(f"{reponse['cerfa']['commentaireEtat']} {reponse.get('comment')}")
+    for etat in cfa.get("/v1/dossiers/etats").json():
+        _sans_vocabulaire_sandbox(str(etat.get("commentaireEtat")))
+    historique = client.get(f"/_sandbox/opcos/akto/dossiers/{numero}").json()["historique"]
+    forcees = [h for h in historique if "Transition forcée par l'API de pilotage" in h["cause"]]
+    assert len(forcees) == len(chemin)  # journal side
+
+
+def test_scenario_comments_read_like_an_opco(cfa, client):
+    assert client.post("/_sandbox/scenarios/cfa-tous-etats").status_code == 200
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    for etat in fresh.get("/v1/dossiers/etats").json():
+        _sans_vocabulaire_sandbox(str(etat.get("commentaireEtat")))
+
+
+def test_scenario_apprentices_are_distinct_and_consistent(cfa, client, sandbox):
+    from stdnum.fr import nir as stdnum_nir
+    from stdnum.fr import siret
+
+    assert client.post("/_sandbox/scenarios/cfa-tous-etats").status_code == 200
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    numeros = [e["numeroInterne"] for e in fresh.get("/v1/dossiers/etats").json()]
+    apprentis = [detail(fresh, n)["cerfa"]["apprenti"] for n in numeros]
+    assert len(apprentis) == 7
+    for champ in ("nir", "dateNaissance", "courriel", "telephone"):
+        assert len({a[champ] for a in apprentis}) == 7, champ
+    employeurs = {detail(fresh, n)["cerfa"]["employeur"]["siret"] for n in numeros}
+    assert len(employeurs) == 7 and all(siret.is_valid(s) for s in employeurs)
+    for a in apprentis:
+        nir = a["nir"]
+        assert stdnum_nir.is_valid(nir), nir
+        assert nir[0] == ("1" if a["sexe"] == "M" else "2")
+        assert nir[1:5] == a["dateNaissance"][2:4] + a["dateNaissance"][5:7]
+        assert nir[5:7] == a["departementNaissance"]
+    rompu = next(
+        detail(fresh, n)["cerfa"] for n in numeros if detail(fresh, n)["cerfa"]["etat"] == "RUPTURE"
+    )
+    assert rompu["contrat"]["dateRupture"] <= sandbox.clock.today().isoformat()
+    for n in numeros:  # no apprentice shares a NIR with another: no identity warning
+        assert "ID_NIR_IDENTITY_MISMATCH" not in (
+            detail(fresh, n)["cerfa"]["commentaireEtat"] or ""
+        )
