@@ -200,10 +200,12 @@ def test_refuse_a_contract_in_the_console_and_see_it_from_the_api(page: Page, ap
     refus.get_by_label("Motif (communiqué au CFA)").fill(motif)
     refus.get_by_role("button", name="Refuser").click()
     expect(page.get_by_text("Le dossier est passé à l'état Refusé.")).to_be_visible()
-    expect(page.locator("#commentaire-etat")).to_have_text(motif)
+    # The CFA reads the motif as an OPCO words it (no sandbox vocabulary).
+    commentaire = f"Dossier refusé : {motif}"
+    expect(page.locator("#commentaire-etat")).to_have_text(commentaire)
 
     cerfa = api.get("/v2/dossiers", params={"numeroInterne": numero}).json()["cerfa"]
-    assert (cerfa["etat"], cerfa["commentaireEtat"]) == ("REFUSE", motif)
+    assert (cerfa["etat"], cerfa["commentaireEtat"]) == ("REFUSE", commentaire)
 
 
 def test_an_api_call_appears_in_the_journal(page: Page, api: Api):
