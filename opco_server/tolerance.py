@@ -22,6 +22,7 @@ EMPTY_STRING = "NORM_EMPTY_STRING"
 ZERO_FOR_ABSENT = "NORM_ZERO_FOR_ABSENT"
 DATETIME_AS_DATE = "NORM_DATETIME_AS_DATE"
 PARAM_UNKNOWN = "NORM_PARAM_UNKNOWN"
+OLD_NOMENCLATURE = "NORM_CODE_OLD_NOMENCLATURE"
 DPOP_JWK_ABSENT = "NORM_DPOP_JWK_ABSENT"
 
 # Every deviation code, with the conformance report's French text (singular, plural).
@@ -50,6 +51,12 @@ LIBELLES: dict[str, tuple[str, str]] = {
         "date envoyée en date-heure au lieu d'une date (AAAA-MM-JJ) : acceptée par les OPCO, "
         "contraire à la norme",
         "dates envoyées en date-heure au lieu de dates (AAAA-MM-JJ) : acceptées par les OPCO, "
+        "contraires à la norme",
+    ),
+    OLD_NOMENCLATURE: (
+        "code d'une ancienne nomenclature au lieu de celle de la norme : accepté par les OPCO, "
+        "contraire à la norme",
+        "codes d'une ancienne nomenclature au lieu de celle de la norme : acceptés par les OPCO, "
         "contraires à la norme",
     ),
     PARAM_UNKNOWN: (
@@ -95,8 +102,24 @@ def _marcher(valeur: t.Any, schema: t.Any, chemin: tuple, ecarts: list[Ecart]) -
             return valeur
         return [_marcher(v, items, (*chemin, i), ecarts) for i, v in enumerate(valeur)]
     if isinstance(valeur, str):
-        return _texte(valeur, schema, chemin, ecarts)
-    return valeur
+        valeur = _texte(valeur, schema, chemin, ecarts)
+    return _correspondance(valeur, schema, chemin, ecarts)
+
+
+def _correspondance(valeur: t.Any, schema: dict, chemin: tuple, ecarts: list[Ecart]) -> t.Any:
+    """A code of an older nomenclature that the norm's enumeration does not have, read as the
+    norm's code (`x-correspondance-codes` in the spec: old code → norm code). A code both
+    nomenclatures have is the norm's: nothing tells them apart."""
+    table = schema.get("x-correspondance-codes")
+    if not isinstance(table, dict) or isinstance(valeur, bool) or not isinstance(valeur, int):
+        return valeur
+    if valeur in (schema.get("enum") or ()):
+        return valeur
+    cible = table.get(str(valeur))
+    if cible is None:
+        return valeur
+    ecarts.append((OLD_NOMENCLATURE, field_path(chemin)))
+    return cible
 
 
 def _objet(valeur: dict, schema: dict, chemin: tuple, ecarts: list[Ecart]) -> dict:

@@ -308,3 +308,34 @@ def test_production_convention_part_is_refused_under_the_strict_norm(cfa, contra
     assert response.status_code == 400
     champs = {e["champ"] for e in response.json()["errors"]}
     assert attendus[tolerance.NUMBER_AS_STRING] | attendus[tolerance.BOOLEAN_AS_STRING] <= champs
+
+
+@pytest.mark.parametrize(("ancien", "norme"), [(1, 3), ("2", 4)])
+def test_old_scale_of_the_maitres_diploma_level_is_read_as_the_norms(cfa, contrat, ancien, norme):
+    """Codes 1 and 2 of the older 1–6 scale (absent from the norm) become the norm's 3 and 4."""
+    body = copy.deepcopy(contrat)
+    body["cerfa"]["maitre1"]["niveauDiplomeObtenu"] = ancien
+    response = cfa.transmettre(body)
+    assert response.status_code == 200, response.text
+    ecarts = _entete(response)
+    assert ecarts[tolerance.OLD_NOMENCLATURE] == {"cerfa.maitre1.niveauDiplomeObtenu"}
+    numero = response.json()["numeroInterne"]
+    relu = cfa.get("/v1/dossiers", params={"numeroInterne": numero}).json()["cerfa"]["maitre1"]
+    assert relu["niveauDiplomeObtenu"] == norme
+
+
+def test_a_code_both_scales_share_is_the_norms(cfa, contrat):
+    body = copy.deepcopy(contrat)
+    body["cerfa"]["maitre1"]["niveauDiplomeObtenu"] = 5
+    response = cfa.transmettre(body)
+    assert response.status_code == 200
+    assert tolerance.OLD_NOMENCLATURE not in _entete(response)
+
+
+def test_old_scale_is_refused_under_the_strict_norm(cfa, contrat, strict):
+    body = copy.deepcopy(contrat)
+    body["cerfa"]["maitre1"]["niveauDiplomeObtenu"] = 1
+    response = cfa.transmettre(body)
+    assert response.status_code == 400
+    codes = {(e["code"], e.get("champ")) for e in response.json()["errors"]}
+    assert ("ENUM_INVALID", "cerfa.maitre1.niveauDiplomeObtenu") in codes
