@@ -211,7 +211,8 @@ def test_a_sample_of_generated_cerfas_passes_the_rules_like_its_cohort(regles):
     for k in range(0, 400, 3):
         reception = jour + timedelta(days=k)
         debut, conclusion = generation.dates_contrat(reception)
-        cohorte = generation.cerfa_cohorte(referentiel, base, debut, conclusion)
+        formation, tranche = k % 3, k // 3 % 3  # every training and age bracket
+        cohorte = generation.cerfa_cohorte(referentiel, base, debut, conclusion, formation, tranche)
         ctx = controles.contexte(
             referentiel,
             akto,
@@ -219,14 +220,14 @@ def test_a_sample_of_generated_cerfas_passes_the_rules_like_its_cohort(regles):
             date_reception=reception,
         )
         modele = generation.appliquer_identite(
-            cohorte, identites.modele(k, debut), identites.maitre(0)
+            cohorte, identites.modele(k, debut, tranche), identites.maitre(0)
         )  # the generator's template for this day
         assert controles.controler_transmission(modele, ctx) == []
         attendu = _verdict(rules.evaluer(modele, ctx, Moment.INSTRUCTION))
         assert not [v for v in attendu if v[1] == "bloquant"]
         for n in (k, 7 * k + 1, 1_000_003 * k + 5):
             cerfa = generation.appliquer_identite(
-                cohorte, identites.apprenti(n, debut), identites.maitre(n)
+                cohorte, identites.apprenti(n, debut, 0, tranche), identites.maitre(n)
             )
             assert controles.controler_transmission(cerfa, ctx) == [], (n, reception)
             assert _verdict(rules.evaluer(cerfa, ctx, Moment.INSTRUCTION)) == attendu, n
@@ -295,8 +296,10 @@ def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
     generation.generer(sandbox, 10)
     apprenti = generation.Identites.apprenti
 
-    def deja_vus(self, n, debut, variante=0):  # the next run draws the first run's apprentices
-        return apprenti(self, n - 10 if variante == 0 and n >= 10 else n, debut, variante)
+    def deja_vus(self, n, debut, variante=0, tranche=0):  # the next run draws the first run's
+        return apprenti(  # apprentices
+            self, n - 10 if variante == 0 and n >= 10 else n, debut, variante, tranche
+        )
 
     monkeypatch.setattr(generation.Identites, "apprenti", deja_vus)
     assert generation.generer(sandbox, 10).premier_rang == 11
@@ -339,3 +342,30 @@ def test_seeded_apprentices_have_distinct_valid_nirs_and_ruptures_in_the_past(se
     ruptures = [c["contrat"]["dateRupture"] for etat, c, _ in lignes if etat == Etat.RUPTURE]
     assert len(set(ruptures)) > 1
     assert max(ruptures) <= aujourdhui
+
+
+def test_seeded_trainings_and_salaries_vary_and_pay_at_least_the_legal_minimum(seeded, regles):
+    """Several trainings and age brackets; every pay period at or above the D6222-26 grid."""
+    from sqlalchemy import create_engine, text
+
+    from rules.calculs import annee_execution, en_decimal, tranche_au
+
+    referentiel = regles[0]
+    moteur = create_engine(seeded[0])
+    with moteur.connect() as connexion:
+        cerfas = [
+            c if isinstance(c, dict) else json.loads(c)
+            for c in connexion.scalars(text("SELECT cerfa FROM dossiers"))
+        ]
+    moteur.dispose()
+    assert len({c["formation"]["rncp"] for c in cerfas}) >= 3
+    assert len({c["contrat"]["salaireEmbauche"] for c in cerfas}) >= 3
+    for cerfa in cerfas:
+        naissance = date.fromisoformat(cerfa["apprenti"]["dateNaissance"])
+        debut = date.fromisoformat(cerfa["contrat"]["dateDebutContrat"])
+        for ligne in cerfa["contrat"]["remunerationsAnnuelles"]:
+            jour = date.fromisoformat(ligne["dateDebut"])
+            minimum = referentiel.taux_minimal(
+                annee_execution(debut, jour), tranche_au(naissance, jour)
+            )
+            assert en_decimal(ligne["taux"]) >= minimum, (cerfa["apprenti"], ligne)

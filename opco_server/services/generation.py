@@ -65,6 +65,7 @@ from rules.calculs import (
     salaire_minimal,
     smic_employeur,
     taux_premiere_periode,
+    tranche_age,
 )
 from rules.cycle_de_vie import Etat
 from rules.identifiants import cle_nir
@@ -169,6 +170,17 @@ PRENOMS_M = _mots(
     "Bastien Florian Valentin Corentin Dylan Kévin Loïc Jérémy"
 )
 PRENOMS = tuple((p, "F") for p in PRENOMS_F) + tuple((p, "M") for p in PRENOMS_M)
+# Trainings of the employer's branch (HCR: each has its NPEC), all in two years: (RNCP, code
+# diplôme, diplôme préparé, intitulé, hours at the CFA: >= 25 % of the contract's work time).
+FORMATIONS = (
+    ("RNCP38369", "32033422", 54, "BTS Management en hôtellerie-restauration", 1350),
+    ("RNCP26650", "50022135", 33, "CAP Cuisine", 840),
+    ("RNCP37859", "40022106", 41, "Baccalauréat professionnel Cuisine", 1150),
+)
+# Age brackets of the apprentices: 0 the demo contract's (18-20, pay periods 1.1, 1.2, 2.1),
+# then the years at the start of the others, who stay in their bracket for the two years.
+AGES_TRANCHES = (None, 21, 26)
+VARIANTES = len(FORMATIONS) * len(AGES_TRANCHES)
 JOURS_18_ANS = 300  # apprentices aged 18 at the start: born in the 300 days from start - 19 y
 # ... and 20-year-olds born in the month that makes them 21 when period 1.2 starts (as the
 # demo contract's apprentice): 28 days, so that every month has them.
@@ -235,7 +247,7 @@ class Identites:
         object.__setattr__(self, "pas", _premier_pas(self.taille, 7_368_787))
         object.__setattr__(self, "pas_maitres", _premier_pas(self.taille_maitres, 48_271_073))
 
-    def apprenti(self, n: int, debut: date, variante: int = 0) -> dict[str, Any]:
+    def apprenti(self, n: int, debut: date, variante: int = 0, tranche: int = 0) -> dict[str, Any]:
         """The apprentice block's personal fields for a contract starting on `debut`."""
         tour, reste = divmod(n, self.taille)
         i = reste * self.pas % self.taille
@@ -245,7 +257,7 @@ class Identites:
         if variante + tour:  # beyond the name space, or a name already taken: compound name
             memes = PRENOMS_F if sexe == "F" else PRENOMS_M
             prenom = f"{memes[(variante + tour - 1) % len(memes)]}-{prenom}"
-        naissance = naissance_apprenti(debut, jour)
+        naissance = naissance_apprenti(debut, jour, tranche)
         commune, insee = COMMUNES_NAISSANCE[n % len(COMMUNES_NAISSANCE)]
         ordre = n // len(COMMUNES_NAISSANCE) % 999 + 1  # distinct NIRs for the first ~8 000
         nir13 = f"{1 if sexe == 'M' else 2}{naissance:%y%m}{insee}{ordre:03d}"
@@ -261,9 +273,9 @@ class Identites:
             "telephone": f"0{6 + n % 2}{(n * 7_368_787 + 24_681_357) % 100_000_000:08d}",
         }
 
-    def modele(self, n: int, debut: date) -> dict[str, Any]:
+    def modele(self, n: int, debut: date, tranche: int = 0) -> dict[str, Any]:
         """The n-th apprentice of the template dossiers (a name never generated otherwise)."""
-        return {**self.apprenti(n, debut), "nom": "GABARIT"}
+        return {**self.apprenti(n, debut, tranche=tranche), "nom": "GABARIT"}
 
     def maitre(self, n: int) -> dict[str, Any]:
         i = n % self.taille_maitres * self.pas_maitres % self.taille_maitres
@@ -279,11 +291,14 @@ class Identites:
         }
 
 
-def naissance_apprenti(debut: date, jour: int) -> date:
+def naissance_apprenti(debut: date, jour: int, tranche: int = 0) -> date:
     """Birth date number `jour` (0 <= jour < JOURS_NAISSANCE) for a contract starting on the 1st
     of a month. The pay periods of the demo contract (43 % then 53 % in year 1, 61 % in year 2)
     are then right for the apprentice's age: 18 at the start and under 21 until the end, or 20
-    turning 21 in the month before period 1.2 (9th month), whose rate then applies."""
+    turning 21 in the month before period 1.2 (9th month), whose rate then applies. Another
+    age bracket: aged AGES_TRANCHES[tranche] at the start and at most two more at the end."""
+    if AGES_TRANCHES[tranche] is not None:
+        return ajouter_mois(debut, -(AGES_TRANCHES[tranche] + 1) * 12) + timedelta(days=jour + 1)
     if jour < JOURS_18_ANS:
         return ajouter_mois(debut, -19 * 12) + timedelta(days=jour)
     mois = ajouter_mois(debut, 8 - 21 * 12)
@@ -335,9 +350,18 @@ def _decaler(valeur: str, mois: int) -> str:
     return ajouter_mois(jour, mois).isoformat()
 
 
-def cerfa_cohorte(referentiel: Referentiel, base: dict, debut: date, conclusion: date) -> dict:
+def cerfa_cohorte(
+    referentiel: Referentiel,
+    base: dict,
+    debut: date,
+    conclusion: date,
+    formation_n: int = 0,
+    tranche: int = 0,
+) -> dict:
     """The base Cerfa moved to start on `debut` and concluded on `conclusion`: every contract
-    date and pay period moves by whole months, the hiring salary follows the SMIC then."""
+    date and pay period moves by whole months, the hiring salary follows the SMIC then. The
+    training is FORMATIONS[formation_n]; for another age bracket than the demo's, one pay
+    period a contract year at the legal minimum (referential's grid) of the bracket."""
     cerfa = copy.deepcopy(base)
     contrat, formation = cerfa["contrat"], cerfa["formation"]
     mois = mois_entre(date.fromisoformat(contrat["dateDebutContrat"]), debut)
@@ -354,6 +378,32 @@ def cerfa_cohorte(referentiel: Referentiel, base: dict, debut: date, conclusion:
             _decaler(ligne["dateFin"], mois),
         )
     contrat["dateConclusion"] = conclusion.isoformat()
+    rncp, cfd, type_diplome, intitule, heures = FORMATIONS[formation_n]
+    formation.update(
+        rncp=rncp,
+        codeDiplome=cfd,
+        typeDiplome=type_diplome,
+        intituleQualification=intitule,
+        dureeFormation=heures,
+    )
+    age = AGES_TRANCHES[tranche]
+    if age is not None:
+        fin = date.fromisoformat(contrat["dateFinContrat"])
+        lignes, annee, jour = [], 1, debut
+        while jour <= fin:
+            suivant = ajouter_mois(debut, 12 * annee)
+            taux = referentiel.taux_minimal(annee, tranche_age(age))
+            lignes.append(
+                {
+                    "ordre": f"{annee}.1",
+                    "dateDebut": jour.isoformat(),
+                    "dateFin": min(suivant - timedelta(days=1), fin).isoformat(),
+                    "taux": int(taux) if taux == int(taux) else float(taux),
+                    "typeSalaire": "SMIC",
+                }
+            )
+            annee, jour = annee + 1, suivant
+        contrat["remunerationsAnnuelles"] = lignes
     smic = smic_employeur(cerfa, referentiel, debut)
     taux = taux_premiere_periode(cerfa)
     if smic and taux is not None:
@@ -391,8 +441,15 @@ class Position:
 
     @property
     def cle(self) -> tuple[str, date, date | None]:
-        """What the services' result depends on besides the apprentice: the template."""
+        """What the services' result depends on besides the apprentice: the template (its
+        training and age bracket follow its reception day)."""
         return self.etat, self.reception.date(), self.date_rupture
+
+    @property
+    def variante(self) -> tuple[int, int]:
+        """(training, age bracket) of the day: every pair comes back every VARIANTES days."""
+        jour = self.reception.toordinal() % VARIANTES
+        return jour % len(FORMATIONS), jour // len(FORMATIONS) % len(AGES_TRANCHES)
 
 
 @dataclass(frozen=True)
@@ -501,6 +558,7 @@ class Gabarit:
     """What the services stored for one template, to copy to each dossier of the template."""
 
     cerfa: dict[str, Any]
+    tranche: int  # AGES_TRANCHES index: the apprentices' birth dates follow it
     colonnes: dict[str, Any]
     garde_cle_doublon: bool  # False once refused or cancelled (the key no longer counts)
     delai_action: timedelta | None  # next action, after the reception
@@ -522,8 +580,13 @@ class Generateur:
     rejoues: int = 0
     modeles: int = 0
 
-    def cerfa(self, reception: date) -> dict:
-        return cerfa_cohorte(self.sandbox.referentiel, self.base, *dates_contrat(reception))
+    def cerfa(self, position: Position) -> dict:
+        return cerfa_cohorte(
+            self.sandbox.referentiel,
+            self.base,
+            *dates_contrat(position.reception.date()),
+            *position.variante,
+        )
 
     def preparer(self, positions: list[Position]) -> None:
         """Replay the lifecycle of each new template once, in a transaction rolled back."""
@@ -541,12 +604,14 @@ class Generateur:
             finally:
                 session.rollback()
 
-    def _transmettre(self, session: Session, cerfa: dict) -> Dossier:
+    def _transmettre(self, session: Session, cerfa: dict, tranche: int) -> Dossier:
         debut = date.fromisoformat(cerfa["contrat"]["dateDebutContrat"])
         for _ in range(50):
             self.modeles += 1  # a new apprentice each time: the rolled-back ones are still there
             modele = appliquer_identite(
-                cerfa, self.identites.modele(self.modeles, debut), self.identites.maitre(0)
+                cerfa,
+                self.identites.modele(self.modeles, debut, tranche),
+                self.identites.maitre(0),
             )
             try:
                 version = self.opco.versions[0]
@@ -564,7 +629,8 @@ class Generateur:
     def _rejouer(self, session: Session, position: Position) -> Gabarit:
         """The services' lifecycle for one template, with the first dossier's times."""
         t, etat, sandbox = position.etapes, position.etat, self.sandbox
-        d = self._transmettre(session, self.cerfa(position.reception.date()))
+        tranche = position.variante[1]
+        d = self._transmettre(session, self.cerfa(position), tranche)
         # Received at its own time, not now: what follows depends on it.
         d.recu_le = d.maj_le = position.reception
         simulateur.planifier_reception(d, sandbox)
@@ -617,6 +683,7 @@ class Generateur:
         action = aware(d.prochaine_action_le) if d.prochaine_action_le else None
         return Gabarit(
             cerfa=copy.deepcopy(d.cerfa),
+            tranche=tranche,
             colonnes={c: copy.deepcopy(getattr(d, c)) for c in COLONNES_COPIEES},
             garde_cle_doublon=d.cle_doublon is not None,
             delai_action=action - position.reception if action else None,
@@ -679,7 +746,7 @@ class Generateur:
         for k, p in enumerate(positions):
             g, seq, ident = self.gabarits[p.cle], seq0 + k, ids[k]
             debut = g.colonnes["date_debut_contrat"]
-            apprenti = identites.apprenti(seq - 1, debut, variantes.get(k, 0))
+            apprenti = identites.apprenti(seq - 1, debut, variantes.get(k, 0), g.tranche)
             cerfa = appliquer_identite(g.cerfa, apprenti, identites.maitre(seq - 1))
             # The establishment follows the apprentice (a renamed one is then still a duplicate).
             cle = f"{apprenti['nom']}|{apprenti['prenom']}|{apprenti['dateNaissance']}"
