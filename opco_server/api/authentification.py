@@ -26,7 +26,9 @@ def obtenir_jeton(body: dict | None = None, **form: str):
         data.get("client_secret"),
     )
     dialecte = sandbox.dialecte(opco.id)
-    if dialecte.dpop:
+    if dialecte.dpop or (opco.dialecte.dpop and flask.request.headers.get("DPoP")):
+        # Under the strict norm no proof is required, but one that is sent to an OPCO that
+        # uses DPoP is checked by RFC 9449 as written (its `jwk` included).
         _verifier_dpop(session, sandbox)
     if dialecte.scopes is not None:
         identites.verifier_scopes(data.get("scope"), dialecte.scopes)

@@ -236,8 +236,16 @@ def test_afdas_dpop_proof_without_jwk(client, identities, profil):
     try:
         proof = _preuve_sans_jwk("http://testserver/afdas/connect/token")
         response = client.post("/afdas/connect/token", data=form, headers={"DPoP": proof})
+        sans_preuve = client.post("/afdas/connect/token", data=form)
     finally:
         client.put("/_sandbox/profil", json={"profil": "dialectes"})
+    if profil == "norme-stricte":
+        # No proof is required by the norm, but one that is sent follows RFC 9449: jwk needed.
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["code"] == "DPOP_JWK"
+        assert sans_preuve.status_code == 200, sans_preuve.text
+        return
+    assert sans_preuve.status_code == 400  # Afdas's dialect requires a proof
     assert response.status_code == 200, response.text
     assert response.json()["token_type"] == "Bearer"
     if profil == "dialectes":
@@ -245,6 +253,3 @@ def test_afdas_dpop_proof_without_jwk(client, identities, profil):
         entrees = client.get("/_sandbox/journal", params={"opco": "afdas"}).json()["entrees"]
         ecarts = [e for entree in entrees for e in entree.get("ecarts") or []]
         assert {"code": "NORM_DPOP_JWK_ABSENT", "champ": "DPoP.jwk"} in ecarts
-    else:
-        # The strict profile ignores every OPCO variant, DPoP included: the proof is not read.
-        assert "X-Sandbox-Ecarts-Norme" not in response.headers
