@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import flask
 from connexion import context as connexion_context
@@ -26,6 +27,20 @@ SCOPE_PARTIES = "opco.parties"
 
 def sandbox_from_scope(scope: dict) -> tuple[Sandbox, str]:
     return scope[SCOPE_SANDBOX], scope.get(SCOPE_OPCO, "")
+
+
+def chemin_relatif(scope: Mapping[str, Any]) -> str:
+    """The path below root_path, the one routing matches: `/v1/dossiers` under `/akto`."""
+    root, path = scope.get("root_path", ""), scope.get("path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def operation_de(scope: Mapping[str, Any]) -> str | None:
+    """The norm's operationId a request of the norm's API calls (None elsewhere)."""
+    sandbox = scope.get(SCOPE_SANDBOX)
+    if sandbox is None or "path" not in scope:
+        return None
+    return sandbox.operation(scope.get("method", ""), chemin_relatif(scope))
 
 
 @dataclass(frozen=True)

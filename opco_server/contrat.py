@@ -23,7 +23,7 @@ from connexion.spec import resolve_refs
 from connexion.utils import yamldumper
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from opco_server.context import SCOPE_OPCO
+from opco_server.context import SCOPE_OPCO, chemin_relatif
 from opco_server.opcos import Dialecte
 from opco_server.sandbox import PROFIL_STRICT, Sandbox
 
@@ -177,8 +177,7 @@ class ContratMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         opco_id = scope.get(SCOPE_OPCO)
         if scope["type"] == "http" and opco_id and scope["method"] in ("GET", "HEAD"):
-            relative = scope["path"][len(scope.get("root_path", "")) :]
-            media = CHEMINS.get(relative)
+            media = CHEMINS.get(chemin_relatif(scope))
             if media is not None:
                 texte = self.contrats.pour(scope, opco_id)
                 if media != "application/json":

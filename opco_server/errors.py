@@ -17,6 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
+from opco_server.context import chemin_relatif, operation_de
 from opco_server.masquage import masquer_donnees
 
 logger = logging.getLogger("opco_server")
@@ -116,16 +117,6 @@ def _dialecte(request: ConnexionRequest | None):  # type: ignore[no-untyped-def]
 OPERATION_DOCUMENTS = "documents.deposer_document"
 
 
-def _operation(request: ConnexionRequest | None) -> str | None:
-    scope = getattr(request, "scope", None) or {}
-    sandbox = scope.get("opco.sandbox")
-    if sandbox is None or "path" not in scope:
-        return None
-    root = scope.get("root_path", "")
-    path = scope["path"][len(root) :] if root else scope["path"]
-    return sandbox.operation(scope.get("method", ""), path)
-
-
 def norm_response(
     status: int,
     items: list[ErrorItem],
@@ -143,7 +134,7 @@ def norm_response(
     if (
         dialecte
         and dialecte.description_capitalisee_documents
-        and _operation(request) == OPERATION_DOCUMENTS
+        and operation_de(getattr(request, "scope", None) or {}) == OPERATION_DOCUMENTS
     ):
         cle_description = "Description"
     return ConnexionResponse(
@@ -229,9 +220,7 @@ def _media_type_description(detail: object) -> str:
 def _allowed_methods(request: ConnexionRequest) -> list[str]:
     """The methods the spec documents for the requested path (for the Allow header)."""
     sandbox = request.scope.get("opco.sandbox")
-    root = request.scope.get("root_path", "")
-    path = request.scope.get("path", "")[len(root) :] if root else request.scope.get("path", "")
-    return sandbox.allowed_methods(path) if sandbox else []
+    return sandbox.allowed_methods(chemin_relatif(request.scope)) if sandbox else []
 
 
 def handle_unicode(request: ConnexionRequest, _exc: Exception):

@@ -26,7 +26,7 @@ import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server import admin
-from opco_server.context import SCOPE_OPCO, SCOPE_PANNE, SCOPE_SANDBOX
+from opco_server.context import SCOPE_OPCO, SCOPE_PANNE, SCOPE_SANDBOX, chemin_relatif
 from opco_server.errors import (
     BadRequest,
     ErrorItem,
@@ -76,8 +76,7 @@ class RoutingMiddleware:
         # Changed in place: the exception handlers (outside) then see the OPCO too.
         scope[SCOPE_SANDBOX] = self.sandbox
         root = scope.get("root_path", "")
-        path: str = scope["path"]
-        relative = path[len(root) :] if root and path.startswith(root) else path
+        relative = chemin_relatif(scope)
         if not relative.startswith("/") or _chemin_ambigu(relative):
             raise BadRequest.one(
                 "PATH_INVALID",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server.clock import aware
-from opco_server.context import SCOPE_OPCO, SCOPE_PANNE
+from opco_server.context import SCOPE_OPCO, SCOPE_PANNE, operation_de
 from opco_server.errors import ErrorItem, NormError, NotFound
 from opco_server.sandbox import Sandbox
 
@@ -44,8 +44,7 @@ class PannesMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         opco_id = scope.get(SCOPE_OPCO)
         if scope["type"] == "http" and opco_id:
-            relative = scope["path"][len(scope.get("root_path", "")) :]
-            operation = self.sandbox.operation(scope["method"], relative)
+            operation = operation_de(scope)
             if operation and operation in self.sandbox.dialecte(opco_id).non_proposees:
                 raise NotFound.one(
                     "OPERATION_NOT_AVAILABLE",

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from opco_server.errors import OAuthError
-from opco_server.masquage import masquer, nettoyer
+from opco_server.masquage import nettoyer
 from opco_server.models import CleCfa, EntreeJournal, Jeton
 from opco_server.services.identites import digest, identifiants_basic
 
@@ -91,7 +91,7 @@ def enregistrer(
         codes=[_court(c, 100) for c in codes if isinstance(c, str) and c],
         requete={
             "entetes": entetes,
-            "query": masquer(query),
+            "query": query,  # masked with the rest of the row (opco_server.journal._champs)
             "corps": corps,
             # The norm deviations tolerated (opco_server.tolerance), as {code, champ}.
             **({"ecarts": ecarts} if ecarts else {}),
