@@ -35,6 +35,9 @@ from opco_server.validation import VALIDATOR_MAP
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
+    # A client's malformed PDF is its problem, not a server warning: pypdf's recovery notes stay
+    # out of the logs (a hostile file could otherwise write thousands of lines).
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     sandbox = Sandbox(settings, clock)
     sandbox.prepare_database()
 

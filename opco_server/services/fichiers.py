@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import re
 import unicodedata
 from datetime import datetime
@@ -27,10 +26,6 @@ BLANCS_PDF = b" \t\r\n\f\x00"
 # costs pypdf ~40 µs when it must rebuild a broken cross-reference table) and page-tree depth.
 MAX_OBJETS = 10_000
 PROFONDEUR_MAX = 32
-
-# A client's malformed PDF is its problem, not a server warning: pypdf's recovery notes stay
-# out of the logs (a hostile file could otherwise write thousands of lines).
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 class TooLarge(NormError):
@@ -88,9 +83,7 @@ def _a_une_page(data: bytes) -> bool:
                 return False
             noeud = enfants[0]
         return False
-    except RecursionError:  # deeply nested objects
-        return False
-    except Exception:  # any parse error of a hostile file is a refusal, never a 500
+    except Exception:  # any parse error (deep nesting too) of a hostile file: a refusal, not a 500
         return False
 
 
