@@ -139,16 +139,19 @@ def _spec_deja_validee() -> Iterator[None]:
 
 
 def _catch_up() -> None:
-    """Before any API call, the back office does what became due on the sandbox clock."""
-    from opco_server.services import simulateur
+    """Before any API call, the back office does what became due on the sandbox clock.
+
+    Whether anything is due comes from the shared row this request already read
+    (Sandbox.synchroniser): the common case costs no query at all."""
+    from opco_server.services import partage, simulateur
 
     sandbox = context.sandbox()
     now = sandbox.clock.now()
-    with sandbox.session(lecture=True) as session:
-        if not simulateur.a_faire(session, now):
-            return  # the common case: no write lock taken
+    if sandbox.prochaine_action is None or sandbox.prochaine_action > now:
+        return
     with sandbox.session() as session:
         simulateur.traiter(session, sandbox, now)
+        partage.recalculer(session)
         session.commit()
 
 

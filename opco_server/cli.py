@@ -131,7 +131,7 @@ def _exemple(args: argparse.Namespace) -> int:
     sandbox = _sandbox(args)
     try:
         if jour is None:  # the sandbox clock's day (moved by the control API, persisted)
-            sandbox.sync_clock()
+            sandbox.synchroniser()
             jour = sandbox.clock.today()
         if args.type == "contrat":
             body = exemples.contrat(sandbox, jour, args.opco)

@@ -503,9 +503,13 @@ def creer_editeur(opco_id: str):
 def expirer_jetons(opco_id: str):
     """This OPCO's access tokens expire now: the next call of each client answers 401."""
     opco, session = _opco(opco_id), context.session()
-    n = identites.expirer_jetons(session, opco.id)
+    identites.expirer_jetons(session, opco.id)
     session.commit()
-    _flash("succes", f"{n} jeton(s) d'accès expiré(s) : le prochain appel répondra 401.")
+    _flash(
+        "succes",
+        f"Les jetons d'accès émis jusqu'ici chez {opco.nom} sont expirés : le prochain appel "
+        "de chaque client répondra 401.",
+    )
     return _retour("console.espace_opco", opco_id=opco.id)
 
 

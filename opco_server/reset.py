@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from opco_server.db import Base
 from opco_server.seed import seed
+from opco_server.services import partage
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -29,4 +30,8 @@ def reset(sandbox: Sandbox, with_demo: bool = True) -> None:
                 session.execute(table.delete())
         if with_demo:
             seed(session, sandbox)
+        # Every worker reloads its shared state; the tokens issued before are void.
+        partage.revoquer_jetons(session)
+        partage.signaler(session)
+        partage.recalculer(session)
         session.commit()

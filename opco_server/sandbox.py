@@ -8,6 +8,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from opco_server.clock import Clock, State
 from opco_server.config import Settings
 from opco_server.opcos import STRICT, Dialecte, OpcoRegistry
 from opco_server.referentiel import charger_referentiel
+from opco_server.services import partage
 
 PROFIL_DIALECTES, PROFIL_STRICT = "dialectes", "norme-stricte"
 
@@ -39,13 +41,18 @@ class Sandbox:
         self.sessionmaker_lecture = db.make_sessionmaker(
             self.engine.execution_options(**db.LECTURE)
         )
-        # The clock and the profile are shared by every worker through the database: changed
-        # there under lock (one change at a time in this worker: _partage), read back at each
-        # request (sync_clock). _generation counts this worker's changes, so that a sync that
-        # read the database before a change of this worker committed does not undo it.
-        self._partage = threading.Lock()
+        # The shared state (clock, profile, faults, editors, keys, token revocations) is held
+        # here and reloaded when the version every change bumps has moved (services/partage):
+        # one read of one row per request. Changes are made under lock (one at a time in this
+        # worker: _verrou_partage); _generation counts this worker's changes, so that a
+        # reload that read the database before a change of this worker committed does not
+        # undo it.
+        self._verrou_partage = threading.Lock()
         self._adoption = threading.Lock()
         self._generation = 0
+        self.partage: partage.Instantane | None = None
+        self.prochaine_action: datetime | None = None  # the back office's next due instant
+        partage.suivre(self.sessionmaker)
         self.clock.shared = self._changer_horloge
         self.profil = PROFIL_DIALECTES
         # Signs the console's anti-CSRF tokens and flash messages: derived from the admin
@@ -71,7 +78,7 @@ class Sandbox:
         from opco_server.models import Parametre
         from opco_server.services import compteurs
 
-        with self._partage, self.session() as session:
+        with self._verrou_partage, self.session() as session:
             valeurs = {"nom": "profil", "valeur": profil}
             compteurs.inserer_si_absent(session, Parametre, valeurs)
             session.merge(Parametre(**valeurs))
@@ -82,50 +89,61 @@ class Sandbox:
         """Clock.shared: apply a change to the persisted clock atomically, then adopt it."""
         from opco_server.services import horloge
 
-        with self._partage, self.session() as session:
+        with self._verrou_partage, self.session() as session:
             etat = horloge.changer(session, self.clock.state(), change)
             session.commit()
             self._adopter(horloge=etat)
 
     def _adopter(
-        self, horloge: State | None = None, profil: str | None = None, generation: int | None = None
+        self,
+        horloge: State | None = None,
+        profil: str | None = None,
+        generation: int | None = None,
+        commun: partage.Instantane | None = None,
     ) -> None:
         """Take the shared state as committed: a change of this worker (generation None), or
-        what a sync read (ignored if a change of this worker committed since it started)."""
+        what a reload read (ignored if a change of this worker committed since it started)."""
         with self._adoption:
             if generation is None:
                 self._generation += 1
             elif generation != self._generation:
                 return
+            if commun is not None:
+                self.partage = commun
+                horloge = horloge or commun.horloge
+                profil = profil or commun.profil
             if horloge is not None:
                 self.clock.restore(*horloge)
             if profil is not None:
                 self.profil = profil
 
-    def sync_clock(self) -> None:
-        """Adopt the clock and profile another worker (or the control API) persisted."""
-        from opco_server.models import Parametre
-        from opco_server.services import horloge
-
+    def synchroniser(self) -> partage.Instantane:
+        """Once per request: read the shared version (and the back office's next due
+        instant); reload the shared state only if another worker or action changed it."""
         generation = self._generation
         with self.session(lecture=True) as session:
-            etat = horloge.lire(session)
-            row = session.get(Parametre, "profil")
-            profil = row.valeur if row else None
-        self._adopter(etat, profil, generation)
+            version, self.prochaine_action = partage.lire_version(session)
+            courant = self.partage
+            if courant is not None and courant.version == version:
+                return courant
+            commun = partage.charger(session, version)
+        self._adopter(generation=generation, commun=commun)
+        return commun
 
     def fermer(self) -> None:
         """Flush the journal, stop its writer thread, close the database connections."""
         self.journal.arreter()
         self.engine.dispose()
 
-    def instantane(self, opco_id: str | None) -> Any:
-        """Once per request, off the event loop: adopt the shared clock and profile
-        (sync_clock), then return the OPCO's simulated faults (detached; None if none)."""
-        from opco_server.services import pannes
+    def etat_partage(self) -> partage.Instantane:
+        """The shared state this worker holds (read by this request's synchroniser)."""
+        return self.partage if self.partage is not None else self.synchroniser()
 
-        self.sync_clock()
-        return None if opco_id is None else pannes.lire(self, opco_id)
+    def instantane(self, opco_id: str | None) -> Any:
+        """Once per request, off the event loop: the shared state up to date (synchroniser),
+        then the OPCO's simulated faults (a detached row; None if none)."""
+        commun = self.synchroniser()
+        return None if opco_id is None else commun.pannes.get(opco_id)
 
     def allowed_methods(self, path: str) -> list[str]:
         return self._methods.get(path.lower().rstrip("/") or "/", [])
@@ -155,6 +173,9 @@ class Sandbox:
             with self.session() as session:
                 seed_if_empty(session, self)
                 session.commit()
+        with self.session() as session:
+            partage.initialiser(session)
+            session.commit()
 
 
 def _spec_index(spec: dict) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:

@@ -57,14 +57,12 @@ SECURITY_MAP = {"oauth2": BearerTokenHandler, "apiKey": CfaKeyHandler}
 def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-tokenInfoFunc: the editor behind a valid, unexpired token of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    with sandbox.session(lecture=True) as session:
-        info = identites.verifier_jeton(session, opco_id, token)
+    info = identites.verifier_jeton(sandbox.etat_partage(), opco_id, token)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 
 
 def verify_cfa_key(apikey: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-apikeyInfoFunc: the CFA SIREN behind a valid, unexpired key of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    with sandbox.session(lecture=True) as session:
-        siren = identites.verifier_cle(session, sandbox.clock, opco_id, apikey)
+    siren = identites.verifier_cle(sandbox.etat_partage(), sandbox.clock, opco_id, apikey)
     return {"sub": siren, "siren": siren, "scope": ""}

@@ -148,6 +148,12 @@ def test_clock_and_profile_are_the_same_in_every_worker(serveur):
     pilotage = f"{serveur.base_url}/_sandbox"
     depart = datetime.fromisoformat(outils.INSTANT_BENCH)
     outils.figer_horloge(serveur)
+    # Dossiers of its own, at an OPCO no other test of this module uses (xdist may run the
+    # tests of this module in any order, on any of its workers).
+    ocapiat = outils.ClientNorme(serveur, "ocapiat")
+    for i in range(3):
+        status, body = ocapiat.transmettre(outils.contrat_pour(outils.nom_unique(5000 + i)))
+        assert status == 200, body
     # 16 × 2 h: one of the advances crosses the 24 h after which the OPCO instructs every
     # dossier received so far, while the other requests run the back office too.
     avances = en_parallele(
@@ -165,8 +171,8 @@ def test_clock_and_profile_are_the_same_in_every_worker(serveur):
         for t in b["transitions"]
     )
     assert set(transitions.values()) <= {1}, transitions.most_common(3)
-    etats, _ = outils.ClientNorme(serveur, "opcommerce").etats_dossiers()
-    assert {e["etat"] for e in etats} == {"EN_COURS_INSTRUCTION"}
+    etats, _ = ocapiat.etats_dossiers()
+    assert len(etats) == 3 and {e["etat"] for e in etats} == {"EN_COURS_INSTRUCTION"}
     assert not [e for e in etats if "impossible" in (e["commentaireEtat"] or "")]
 
     # The profile, seen through the norm: OPCO 2i serves no V2 in its dialect.

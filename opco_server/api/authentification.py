@@ -18,7 +18,7 @@ from opco_server.validation import ecarts_toleres
 
 def obtenir_jeton(body: dict | None = None, **form: str):
     data = {**(body or {}), **form}
-    sandbox, session, opco = context.sandbox(), context.session(), context.opco()
+    sandbox, opco = context.sandbox(), context.opco()
     # client_secret_basic (Authorization header) or client_secret_post (form), not both.
     client_id, client_secret = identites.identifiants_client(
         flask.request.headers.get("Authorization"),
@@ -29,18 +29,20 @@ def obtenir_jeton(body: dict | None = None, **form: str):
     if dialecte.dpop or (opco.dialecte.dpop and flask.request.headers.get("DPoP")):
         # Under the strict norm no proof is required, but one that is sent to an OPCO that
         # uses DPoP is checked by RFC 9449 as written (its `jwk` included).
+        # The proof's jti is stored: the only database write of a token request.
+        session = context.session()
         _verifier_dpop(session, sandbox)
+        session.commit()
     if dialecte.scopes is not None:
         identites.verifier_scopes(data.get("scope"), dialecte.scopes)
     issued = identites.emettre_jeton(
-        session,
+        sandbox.etat_partage(),
         opco,
         data.get("grant_type"),
         client_id,
         client_secret,
         data.get("scope"),
     )
-    session.commit()
     return ok(
         {
             "access_token": issued.access_token,

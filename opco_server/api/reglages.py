@@ -168,9 +168,9 @@ def expirer_jetons(body: dict | None = None):
             raise NotFound.one(
                 "EDITOR_NOT_FOUND", f"Éditeur inconnu : « {body['clientId']} ».", "clientId"
             )
-    expires = identites.expirer_jetons(session, opco_id, editeur_id)
+    avant = identites.expirer_jetons(session, opco_id, editeur_id)
     session.commit()
-    return ok({"expires": expires})
+    return ok({"expiresAvant": avant.isoformat(timespec="microseconds")})
 
 
 def generer_cle(opco: str, body: dict):

@@ -3,10 +3,16 @@
 from opco_server.models.acces import EchecConnexion, SessionConsole
 from opco_server.models.dossiers import CompteurCfa, Dossier, EvenementDossier, SequenceOpco
 from opco_server.models.factures import Certificat, DocumentLie, Facture, LigneFacture
-from opco_server.models.identites import CfaEnregistre, CleCfa, Editeur, EtablissementCfa, Jeton
+from opco_server.models.identites import (
+    CfaEnregistre,
+    CleCfa,
+    Editeur,
+    EtablissementCfa,
+    RevocationJetons,
+)
 from opco_server.models.journal import EntreeJournal
 from opco_server.models.pieces import Convention, Echeance, Fichier, FraisAnnexeEngage
-from opco_server.models.simulation import EtatHorloge, JtiDPoP, Panne, Parametre
+from opco_server.models.simulation import EtatHorloge, EtatPartage, JtiDPoP, Panne, Parametre
 
 __all__ = [
     "Certificat",
@@ -22,15 +28,16 @@ __all__ = [
     "EntreeJournal",
     "EtablissementCfa",
     "EtatHorloge",
+    "EtatPartage",
     "EvenementDossier",
     "Facture",
     "Fichier",
     "FraisAnnexeEngage",
-    "Jeton",
     "JtiDPoP",
     "LigneFacture",
     "Panne",
     "Parametre",
+    "RevocationJetons",
     "SequenceOpco",
     "SessionConsole",
 ]

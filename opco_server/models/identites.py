@@ -1,4 +1,4 @@
-"""Who may call: editors (OAuth2 clients), their tokens, registered CFAs and their API keys."""
+"""Who may call: editors (OAuth2 clients), token revocations, registered CFAs and their API keys."""
 
 from __future__ import annotations
 
@@ -23,20 +23,19 @@ class Editeur(Base):
     revoque_le: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
-class Jeton(Base):
-    """An access token issued by one OPCO's token endpoint; only its SHA-256 is stored."""
+class RevocationJetons(Base):
+    """Access tokens issued up to `avant` (of one OPCO and/or one editor, or all) are void.
 
-    __tablename__ = "jetons"
+    Tokens are signed and self-contained (no row per token); this short list, held in every
+    worker, is what `POST /_sandbox/jetons/expirer` and a reset add to."""
+
+    __tablename__ = "revocations_jetons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    jeton_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    editeur_id: Mapped[int] = mapped_column(ForeignKey("editeurs.id", ondelete="CASCADE"))
-    opco_id: Mapped[str] = mapped_column(String(20))
-    scope: Mapped[str] = mapped_column(String(200), default="")
-    emis_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expire_le: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-
-    editeur: Mapped[Editeur] = relationship(lazy="joined")
+    opco_id: Mapped[str | None] = mapped_column(String(20), default=None)
+    editeur_id: Mapped[int | None] = mapped_column(default=None)
+    avant: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    motif: Mapped[str] = mapped_column(String(20))  # EXPIRATION or REINITIALISATION
 
 
 class CfaEnregistre(Base):

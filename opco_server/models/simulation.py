@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opco_server.db import Base
+from opco_server.models.acces import CONSERVEES
 
 
 class EtatHorloge(Base):
@@ -53,3 +54,22 @@ class Parametre(Base):
 
     nom: Mapped[str] = mapped_column(String(50), primary_key=True)
     valeur: Mapped[str] = mapped_column(String(200))
+
+
+class EtatPartage(Base):
+    """One row: what every worker holds in memory, and how it knows it changed.
+
+    `version` is bumped by every change of the shared state (clock, profile, faults, editors,
+    keys, token revocations: services/partage.py); each request reads this row once and
+    reloads the rest only when the version moved. `prochaine_action` is the earliest instant
+    the back office has something to do (None: nothing scheduled). `cle_jetons` signs the
+    access tokens, shared by the workers. Kept across a reset (the version moves on).
+    """
+
+    __tablename__ = "etat_partage"
+    __table_args__ = CONSERVEES
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+    prochaine_action: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    cle_jetons: Mapped[str] = mapped_column(String(64))

@@ -56,7 +56,15 @@ from opco_server.models import (
     FraisAnnexeEngage,
 )
 from opco_server.seed import load_demo
-from opco_server.services import compteurs, dossiers, engagements, pilotage, ruptures, simulateur
+from opco_server.services import (
+    compteurs,
+    dossiers,
+    engagements,
+    partage,
+    pilotage,
+    ruptures,
+    simulateur,
+)
 from rules.calculs import (
     ajouter_mois,
     minutes_hebdo,
@@ -729,6 +737,7 @@ class Generateur:
         ):
             if rows:
                 _inserer(session, modele.__table__, rows)
+        partage.recalculer(session)  # bulk rows: the flush hooks did not see their due times
         return sum(len(rows) for rows in lignes), rang0
 
     def _lignes(
@@ -914,7 +923,7 @@ def generer(
     if siren is None:
         siren = str(load_demo(sandbox)["cfas"][0]["siren"])
     debut = time.perf_counter()
-    sandbox.sync_clock()
+    sandbox.synchroniser()
     with sandbox.session() as session:
         base = _base(sandbox, session, opco, siren)
     domaine = base["maitre1"].get("courriel", "x@entreprise.example").split("@")[-1]

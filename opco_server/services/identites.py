@@ -7,17 +7,19 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import unquote_plus
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock, aware
+from opco_server.clock import Clock
 from opco_server.errors import BadRequest, Forbidden, OAuthError, Unauthorized
-from opco_server.models import CfaEnregistre, CleCfa, Editeur, Jeton
+from opco_server.models import CfaEnregistre, CleCfa, Editeur
 from opco_server.opcos import Opco
+from opco_server.services import partage
 
 
 def digest(secret: str) -> str:
@@ -112,13 +114,15 @@ def identifiants_client(
 
 
 def emettre_jeton(
-    session: Session,
+    commun: partage.Instantane,
     opco: Opco,
     grant_type: str | None,
     client_id: str | None,
     client_secret: str | None,
     scope: str | None,
 ) -> IssuedToken:
+    """A signed, self-contained access token (JWT, HS256, audience: the OPCO): issuing and
+    checking it need no database access; revocation goes through the shared state."""
     if not grant_type or not client_id or not client_secret:
         raise OAuthError(
             400,
@@ -134,59 +138,45 @@ def emettre_jeton(
             "OAUTH_UNSUPPORTED_GRANT",
             "Seul grant_type=client_credentials est accepté.",
         )
-    editeur = session.scalar(select(Editeur).where(Editeur.client_id == (client_id or "")))
+    editeur = commun.editeurs_par_client.get(client_id or "")
     # Hash even when the client is unknown, so timing does not reveal which client ids exist.
     presented = digest(client_secret or "")
-    if (
-        editeur is None
-        or editeur.revoque_le is not None
-        or not _same(presented, editeur.secret_hash)
-    ):
+    if editeur is None or editeur.revoque or not _same(presented, editeur.secret_hash):
         raise OAuthError(
             401,
             "invalid_client",
             "OAUTH_INVALID_CLIENT",
             "Identifiants client (client_id / client_secret) inconnus ou révoqués.",
         )
+    import jwt
+
     # Tokens live on real time, not on the sandbox clock: a test advancing the sandbox by ten
     # days to see an invoice paid keeps its token (business dates follow the sandbox clock).
-    now = datetime.now(UTC)
-    token = secrets.token_urlsafe(32)
+    maintenant = time.time()
     granted = " ".join((scope or "").split())
-    session.add(
-        Jeton(
-            jeton_hash=digest(token),
-            editeur_id=editeur.id,
-            opco_id=opco.id,
-            scope=granted,
-            emis_le=now,
-            expire_le=now + timedelta(seconds=opco.duree_jeton_secondes),
-        )
-    )
-    # Housekeeping: tokens expired for a day are useless; keep the table small.
-    session.execute(delete(Jeton).where(Jeton.expire_le < now - timedelta(days=1)))
-    session.flush()
+    claims = {
+        "iss": f"{EMETTEUR_JETONS}/{opco.id}",
+        "aud": opco.id,
+        "sub": editeur.client_id,
+        "eid": editeur.id,
+        "scope": granted,
+        "iat": maintenant,
+        "exp": maintenant + opco.duree_jeton_secondes,
+        "jti": secrets.token_hex(8),
+    }
+    token = jwt.encode(claims, commun.cle_jetons, algorithm="HS256")
     return IssuedToken(token, opco.duree_jeton_secondes, granted)
+
+
+EMETTEUR_JETONS = "https://opco-sandbox.local"
 
 
 def expirer_jetons(
     session: Session, opco_id: str | None = None, editeur_id: int | None = None
-) -> int:
-    """Expire now (real time) the live tokens, of one OPCO and/or one editor if given: their next
-    call answers 401 AUTH_TOKEN_EXPIRED. Returns how many were live."""
-    now = datetime.now(UTC)
-    conditions = [Jeton.expire_le > now]
-    if opco_id is not None:
-        conditions.append(Jeton.opco_id == opco_id)
-    if editeur_id is not None:
-        conditions.append(Jeton.editeur_id == editeur_id)
-    resultat = session.execute(
-        update(Jeton)
-        .where(*conditions)
-        .values(expire_le=now)
-        .execution_options(synchronize_session=False)
-    )
-    return resultat.rowcount or 0
+) -> datetime:
+    """Expire now (real time) the tokens issued so far, of one OPCO and/or one editor if given:
+    their next call answers 401 AUTH_TOKEN_EXPIRED. Returns the instant of the cut."""
+    return partage.revoquer_jetons(session, opco_id, editeur_id, partage.EXPIRATION)
 
 
 def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
@@ -202,20 +192,43 @@ def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
         )
 
 
-def verifier_jeton(session: Session, opco_id: str, token: str) -> TokenInfo:
-    jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token)))
-    if jeton is None or jeton.opco_id != opco_id or not _same(jeton.jeton_hash, digest(token)):
-        raise Unauthorized.one(
-            "AUTH_TOKEN_INVALID",
-            "Jeton d'accès inconnu pour cet OPCO : demandez-en un sur /connect/token.",
+def verifier_jeton(commun: partage.Instantane, opco_id: str, token: str) -> TokenInfo:
+    """The editor behind a token of this OPCO: signature, audience, expiry (real time),
+    revocations and the editor's own state, all from the shared state this worker holds."""
+    import jwt
+
+    try:
+        claims = jwt.decode(
+            token,
+            commun.cle_jetons,
+            algorithms=["HS256"],
+            audience=opco_id,
+            # Expiry is checked below to the microsecond (PyJWT truncates to the second).
+            options={"verify_exp": False, "verify_iat": False, "require": ["exp", "iat", "eid"]},
         )
-    if aware(jeton.expire_le) <= datetime.now(UTC):  # real time, like emettre_jeton
+        editeur = commun.editeurs.get(claims["eid"])
+        emis, expire = float(claims["iat"]), float(claims["exp"])
+    except (jwt.PyJWTError, TypeError, ValueError) as exc:
+        raise _jeton_inconnu() from exc
+    if editeur is None or editeur.client_id != claims.get("sub"):
+        raise _jeton_inconnu()
+    revocation = next((r for r in commun.revocations if r.couvre(opco_id, editeur.id, emis)), None)
+    if revocation is not None and revocation.motif == partage.REINITIALISATION:
+        raise _jeton_inconnu()
+    if expire <= time.time() or revocation is not None:
         raise Unauthorized.one(
             "AUTH_TOKEN_EXPIRED", "Jeton d'accès expiré : demandez-en un nouveau."
         )
-    if jeton.editeur.revoque_le is not None:
+    if editeur.revoque:
         raise Unauthorized.one("AUTH_TOKEN_INVALID", "Les identifiants de l'éditeur sont révoqués.")
-    return TokenInfo(jeton.editeur_id, jeton.editeur.client_id, jeton.scope)
+    return TokenInfo(editeur.id, editeur.client_id, str(claims.get("scope", "")))
+
+
+def _jeton_inconnu() -> Unauthorized:
+    return Unauthorized.one(
+        "AUTH_TOKEN_INVALID",
+        "Jeton d'accès inconnu pour cet OPCO : demandez-en un sur /connect/token.",
+    )
 
 
 # --- CFA keys ------------------------------------------------------------------------------
@@ -286,9 +299,11 @@ def _find_key(session: Session, opco_id: str, key: str) -> CleCfa | None:
     return found
 
 
-def verifier_cle(session: Session, clock: Clock, opco_id: str, key: str) -> str:
-    found = _find_key(session, opco_id, key)
-    if found is None or found.revoquee_le is not None:
+def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: str) -> str:
+    """The SIREN behind a valid key of this OPCO (from the keys this worker holds)."""
+    digest_cle = digest(key)
+    found = commun.cles.get(digest_cle)
+    if found is None or found.opco_id != opco_id or found.revoquee:
         raise Forbidden.one(
             "AUTH_KEY_INVALID",
             "Clé API CFA inconnue pour cet OPCO : générez-la sur l'espace en ligne de l'OPCO.",

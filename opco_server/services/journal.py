@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from opco_server.errors import OAuthError
+from opco_server.errors import NormError, OAuthError
 from opco_server.masquage import nettoyer
-from opco_server.models import CleCfa, EntreeJournal, Jeton
-from opco_server.services.identites import digest, identifiants_basic
+from opco_server.models import CleCfa, EntreeJournal
+from opco_server.services.identites import digest, identifiants_basic, verifier_jeton
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -19,12 +19,16 @@ if TYPE_CHECKING:
 ELAGAGE_TOUS_LES = 100
 
 
-def _identites(session: Session, entetes: dict[str, str]) -> tuple[str | None, str | None]:
+def _identites(
+    session: Session, sandbox: Sandbox, opco_id: str, entetes: dict[str, str]
+) -> tuple[str | None, str | None]:
     client_id = siren = None
     _, _, token = entetes.get("authorization", "").partition(" ")
-    if token:
-        jeton = session.scalar(select(Jeton).where(Jeton.jeton_hash == digest(token.strip())))
-        client_id = jeton.editeur.client_id if jeton else None
+    if token and sandbox.partage is not None:
+        try:
+            client_id = verifier_jeton(sandbox.partage, opco_id, token.strip()).client_id
+        except NormError:
+            client_id = None
     cle = entetes.get("x-api-key")
     if cle:
         siren = session.scalar(select(CleCfa.siren).where(CleCfa.cle_hash == digest(cle)))
@@ -67,7 +71,7 @@ def enregistrer(
     if isinstance(reponse_corps, dict):
         codes = [e.get("code") for e in reponse_corps.get("errors", []) if isinstance(e, dict)]
     retry = reponse_entetes.get("retry-after")
-    client_id, siren = _identites(session, entetes_bruts)
+    client_id, siren = _identites(session, sandbox, opco_id, entetes_bruts)
     if client_id is None and operation == "authentification.obtenir_jeton":
         # A token request names its client: in its Basic header or in its form.
         client_id = _client_basic(entetes_bruts)

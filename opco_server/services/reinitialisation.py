@@ -14,13 +14,12 @@ from opco_server.models import (
     EntreeJournal,
     Facture,
     Fichier,
-    Jeton,
     Panne,
     SequenceOpco,
 )
 from opco_server.reset import reset
 from opco_server.seed import demo_key, load_demo
-from opco_server.services import identites
+from opco_server.services import identites, partage
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -33,7 +32,6 @@ PAR_OPCO = (
     Fichier,
     EntreeJournal,
     Panne,
-    Jeton,
     SequenceOpco,
     CompteurCfa,
     CleCfa,
@@ -54,4 +52,8 @@ def reinitialiser_opco(sandbox: Sandbox, opco_id: str) -> None:
             identites.generer_cle(
                 session, sandbox.clock, opco, cfa["siren"], cle=demo_key(opco_id, cfa["siren"])
             )
+        # Every worker reloads its shared state; this OPCO's tokens issued before are void.
+        partage.revoquer_jetons(session, opco_id)
+        partage.signaler(session)
+        partage.recalculer(session)
         session.commit()

@@ -76,16 +76,6 @@ def planifier(dossier: Dossier, action: str | None, at: datetime | None) -> None
     dossier.prochaine_action, dossier.prochaine_action_le = action, at
 
 
-def a_faire(session: Session, jusqu_a: datetime) -> bool:
-    """Whether any action is due (a read: most requests find nothing to do)."""
-    dossier = session.scalar(
-        select(Dossier.id)
-        .where(Dossier.prochaine_action_le.is_not(None), Dossier.prochaine_action_le <= jusqu_a)
-        .limit(1)
-    )
-    return dossier is not None or factures.prochaine_due(session, jusqu_a) is not None
-
-
 def traiter(session: Session, sandbox: Sandbox, jusqu_a: datetime) -> list[Transition]:
     """Run every action due up to `jusqu_a` (dossiers and invoice payments), in order of due
     time. Each action is its own unit of work (committed here): one that fails is rolled
