@@ -1,10 +1,10 @@
-"""Race-free counters: insert-if-missing then increment under the row lock, same transaction."""
+"""Race-free counters: create-or-increment under the row lock, in the caller's transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opco_server.models import CompteurCfa, SequenceOpco
@@ -16,13 +16,13 @@ def _insert(session: Session, model, values: dict):  # type: ignore[no-untyped-d
         from sqlalchemy.dialects import postgresql as module
     else:
         from sqlalchemy.dialects import sqlite as module
-    return module.insert(model).values(**values).on_conflict_do_nothing()
+    return module.insert(model).values(**values)
 
 
 def inserer_si_absent(session: Session, model, values: dict) -> None:  # type: ignore[no-untyped-def]
     """INSERT ... ON CONFLICT DO NOTHING: the row exists afterwards, whoever inserted it (two
     workers creating it at once never collide)."""
-    session.execute(_insert(session, model, values))
+    session.execute(_insert(session, model, values).on_conflict_do_nothing())
 
 
 def prochaine_sequence(session: Session, opco_id: str, nom: str) -> int:
@@ -31,10 +31,7 @@ def prochaine_sequence(session: Session, opco_id: str, nom: str) -> int:
 
 def reserver_sequence(session: Session, opco_id: str, nom: str, nombre: int) -> int:
     """Reserve `nombre` consecutive values of the counter; returns the first of them."""
-    session.execute(_insert(session, SequenceOpco, {"opco_id": opco_id, "nom": nom, "valeur": 0}))
-    where = (SequenceOpco.opco_id == opco_id, SequenceOpco.nom == nom)
-    session.execute(update(SequenceOpco).where(*where).values(valeur=SequenceOpco.valeur + nombre))
-    return session.scalar(select(SequenceOpco.valeur).where(*where)) - nombre + 1
+    return _incrementer(session, SequenceOpco, {"opco_id": opco_id, "nom": nom}, "valeur", nombre)
 
 
 def prochain_rang(session: Session, opco_id: str, siren: str) -> int:
@@ -43,14 +40,21 @@ def prochain_rang(session: Session, opco_id: str, siren: str) -> int:
 
 def reserver_rangs(session: Session, opco_id: str, siren: str, nombre: int) -> int:
     """Reserve `nombre` consecutive ranks of the CFA; returns the first of them."""
-    session.execute(
-        _insert(session, CompteurCfa, {"opco_id": opco_id, "siren": siren, "dernier_rang": 0})
+    cles = {"opco_id": opco_id, "siren": siren}
+    return _incrementer(session, CompteurCfa, cles, "dernier_rang", nombre)
+
+
+def _incrementer(session: Session, model, cles: dict, colonne: str, nombre: int) -> int:  # type: ignore[no-untyped-def]
+    """One statement: create the counter at `nombre` or add `nombre` to it, under its row lock,
+    and read the new value back (INSERT … ON CONFLICT DO UPDATE … RETURNING, PostgreSQL and
+    SQLite ≥ 3.35); returns the first reserved value."""
+    valeur = getattr(model, colonne)
+    statement = (
+        _insert(session, model, {**cles, colonne: nombre})
+        .on_conflict_do_update(index_elements=list(cles), set_={colonne: valeur + nombre})
+        .returning(valeur)
     )
-    where = (CompteurCfa.opco_id == opco_id, CompteurCfa.siren == siren)
-    session.execute(
-        update(CompteurCfa).where(*where).values(dernier_rang=CompteurCfa.dernier_rang + nombre)
-    )
-    return session.scalar(select(CompteurCfa.dernier_rang).where(*where)) - nombre + 1
+    return session.scalar(statement) - nombre + 1
 
 
 def total_cfa(session: Session, opco_id: str, siren: str) -> int:
