@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 
-from opco_server.context import sandbox_from_scope
+from opco_server.context import noter_appelant, sandbox_from_scope
 from opco_server.errors import Forbidden, Unauthorized
 from opco_server.services import identites
 
@@ -59,6 +59,7 @@ def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     sandbox, opco_id = sandbox_from_scope(request.scope)
     with sandbox.session(lecture=True) as session:
         info = identites.verifier_jeton(session, opco_id, token)
+    noter_appelant(request.scope, client_id=info.client_id)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 
 
@@ -67,4 +68,5 @@ def verify_cfa_key(apikey: str, request) -> dict:  # type: ignore[no-untyped-def
     sandbox, opco_id = sandbox_from_scope(request.scope)
     with sandbox.session(lecture=True) as session:
         siren = identites.verifier_cle(session, sandbox.clock, opco_id, apikey)
+    noter_appelant(request.scope, siren=siren)
     return {"sub": siren, "siren": siren, "scope": ""}
