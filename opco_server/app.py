@@ -23,7 +23,8 @@ from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.console import register_console
 from opco_server.contrat import ContratMiddleware
-from opco_server.journal import JournalMiddleware
+from opco_server.journal.capture import JournalMiddleware
+from opco_server.journal.ecrivain import EcrivainJournal
 from opco_server.limites import LimiteCorpsMiddleware
 from opco_server.middleware import CONTROL_PREFIX, RoutingMiddleware
 from opco_server.pannes import PannesMiddleware
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     # out of the logs (a hostile file could otherwise write thousands of lines).
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     sandbox = Sandbox(settings, clock)
+    sandbox.journal = EcrivainJournal(sandbox)
     sandbox.prepare_database()
 
     app = connexion.FlaskApp(__name__, specification_dir=str(settings.spec_dir))

@@ -21,12 +21,23 @@ SCOPE_PANNE = "opco.panne"
 # The request's norm deviations the sandbox tolerated: a list of (code, field path), shared by
 # every copy of the scope (set by JournalMiddleware, filled by the validators).
 SCOPE_ECARTS = "opco.ecarts"
+# Who the request's credentials name, as authentication found them: {"client_id": the token's
+# editor, "siren": the key's CFA}. A dict shared by every copy of the scope (set by the journal's
+# capture middleware, filled by opco_server.security): the journal keeps what was true then.
+SCOPE_APPELANT = "opco.appelant"
 # The JSON parts of a multipart body as coerced under `dialectes` (name -> value), if any.
 SCOPE_PARTIES = "opco.parties"
 
 
 def sandbox_from_scope(scope: dict) -> tuple[Sandbox, str]:
     return scope[SCOPE_SANDBOX], scope.get(SCOPE_OPCO, "")
+
+
+def noter_appelant(scope: Mapping[str, Any], **identite: str | None) -> None:
+    """Record what authentication established about the caller (SCOPE_APPELANT), if journaled."""
+    appelant = scope.get(SCOPE_APPELANT)
+    if appelant is not None:
+        appelant.update(identite)
 
 
 def chemin_relatif(scope: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, inspect, text
+from sqlalchemy import Engine, MetaData, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -23,7 +23,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """An engine on `url`; the pool sizes apply to PostgreSQL (SQLite keeps SQLAlchemy's)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
@@ -34,7 +35,51 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+
+
+def journal_url(url: str) -> str | None:
+    """The request journal's own database, on SQLite: a file next to the main one
+    (`data/opco-sandbox.sqlite3` -> `data/opco-sandbox.journal.sqlite3`), in memory for an
+    in-memory database. None on PostgreSQL, where the journal is a table of the database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        return url  # every connection to it is a database of its own
+    fichier = Path(database)
+    fichier = fichier.with_name(f"{fichier.stem}.journal{fichier.suffix}")
+    return parsed.set(database=str(fichier)).render_as_string(hide_password=False)
+
+
+def make_journal_engine(url: str) -> Engine:
+    """The engine the request journal is written through (opco_server.journal.ecrivain).
+
+    SQLite: the journal's own file (journal_url), with its own pool and write lock: a journal
+    batch never holds the lock the requests take (BEGIN IMMEDIATE) on the main file.
+    PostgreSQL: the same database, through a pool of its own sized for the one writer thread
+    of a process, so that the writer never takes a connection a request waits for.
+    """
+    apart = journal_url(url)
+    if apart is not None:
+        return make_engine(apart)
+    return make_engine(url, pool_size=1, max_overflow=1)
+
+
+def create_journal_table(engine: Engine) -> None:
+    """Create the journal's table in the journal's own SQLite file, if absent.
+
+    That file is not under Alembic: the migrations keep the main database's schema (on
+    PostgreSQL, the journal's table included). A change to the columns of EntreeJournal
+    needs, besides its migration, a step here for an existing journal file (an ALTER TABLE,
+    or dropping the table: the journal is a bounded log). The check and the creation run in
+    one BEGIN IMMEDIATE transaction: workers starting together create it once.
+    """
+    from opco_server.models.journal import EntreeJournal
+
+    with engine.begin() as connection:
+        EntreeJournal.__table__.create(connection, checkfirst=True)
 
 
 # Execution option of the engine behind read-only sessions (Sandbox.session(lecture=True)).
@@ -66,8 +111,14 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, journal: Engine | None = None) -> sessionmaker:
+    """Sessions on `engine`; with `journal`, the request journal's table (EntreeJournal, ORM
+    and Core statements alike) is read and written on that engine instead."""
+    if journal is None:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    from opco_server.models.journal import EntreeJournal
+
+    return sessionmaker(bind=engine, binds={EntreeJournal: journal}, expire_on_commit=False)
 
 
 def migrate(engine: Engine) -> None:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,9 @@ from opco_server.config import Settings
 from opco_server.opcos import STRICT, Dialecte, OpcoRegistry
 from opco_server.referentiel import charger_referentiel
 from opco_server.services import partage
+
+if TYPE_CHECKING:
+    from opco_server.journal.ecrivain import EcrivainJournal
 
 PROFIL_DIALECTES, PROFIL_STRICT = "dialectes", "norme-stricte"
 
@@ -36,10 +39,17 @@ class Sandbox:
         self.spec_pilotage = yamlfile.lire(settings.spec_dir / "sandbox.yaml")
         self._methods, self._operations = _spec_index(self.spec)
         self.engine = db.make_engine(settings.database_url)
-        self.sessionmaker = db.make_sessionmaker(self.engine)
+        # The request journal's engine (db.make_journal_engine). On SQLite the journal is a
+        # database file of its own, which the sessions reach through it; on PostgreSQL it is a
+        # table of the database, which the sessions reach as any other, and only the journal's
+        # writer uses this engine.
+        self.engine_journal = db.make_journal_engine(settings.database_url)
+        apart = self.engine_journal if self.engine_journal.dialect.name == "sqlite" else None
+        self.sessionmaker = db.make_sessionmaker(self.engine, apart)
         # Read-only units of work: on SQLite they never wait for the write lock.
         self.sessionmaker_lecture = db.make_sessionmaker(
-            self.engine.execution_options(**db.LECTURE)
+            self.engine.execution_options(**db.LECTURE),
+            apart.execution_options(**db.LECTURE) if apart is not None else None,
         )
         # The shared state (clock, profile, faults, editors, keys, token revocations) is held
         # here and reloaded when the version every change bumps has moved (services/partage):
@@ -63,9 +73,9 @@ class Sandbox:
             ).hexdigest()
         else:
             self.secret_console = settings.secret_console or secrets.token_urlsafe(32)
-        from opco_server.journal import EcrivainJournal
-
-        self.journal = EcrivainJournal(self)
+        # The request journal's writer: create_app attaches it (a Sandbox built for a command
+        # line task journals nothing).
+        self.journal: EcrivainJournal | None = None
 
     def dialecte(self, opco_id: str) -> Dialecte:
         """The OPCO's dialect, or the strict norm when the strict profile is on."""
@@ -132,8 +142,10 @@ class Sandbox:
 
     def fermer(self) -> None:
         """Flush the journal, stop its writer thread, close the database connections."""
-        self.journal.arreter()
+        if self.journal is not None:
+            self.journal.arreter()
         self.engine.dispose()
+        self.engine_journal.dispose()
 
     def etat_partage(self) -> partage.Instantane:
         """The shared state this worker holds (read by this request's synchroniser)."""
@@ -167,6 +179,8 @@ class Sandbox:
     def prepare_database(self) -> None:
         if self.settings.migrate:
             db.migrate(self.engine)
+        if self.engine_journal.dialect.name == "sqlite":
+            db.create_journal_table(self.engine_journal)  # its own file, not under Alembic
         if self.settings.seed_demo:
             from opco_server.seed import seed_if_empty
 

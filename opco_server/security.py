@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 
-from opco_server.context import sandbox_from_scope
+from opco_server.context import noter_appelant, sandbox_from_scope
 from opco_server.errors import Forbidden, Unauthorized
 from opco_server.services import identites
 
@@ -58,6 +58,7 @@ def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-tokenInfoFunc: the editor behind a valid, unexpired token of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
     info = identites.verifier_jeton(sandbox.etat_partage(), opco_id, token)
+    noter_appelant(request.scope, client_id=info.client_id)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 
 
@@ -65,4 +66,5 @@ def verify_cfa_key(apikey: str, request) -> dict:  # type: ignore[no-untyped-def
     """x-apikeyInfoFunc: the CFA SIREN behind a valid, unexpired key of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
     siren = identites.verifier_cle(sandbox.etat_partage(), sandbox.clock, opco_id, apikey)
+    noter_appelant(request.scope, siren=siren)
     return {"sub": siren, "siren": siren, "scope": ""}

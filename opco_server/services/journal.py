@@ -1,38 +1,28 @@
-"""Journal storage: record (bounded: oldest entries dropped), query with filters."""
+"""Journal storage: record (bounded: oldest entries dropped), query with filters.
+
+Recording runs in the journal's writer (opco_server.journal.ecrivain), on the journal's own
+engine: it reads no other table (the caller's identities come with the captured request).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from opco_server.errors import NormError, OAuthError
+from opco_server.errors import OAuthError
 from opco_server.masquage import nettoyer
-from opco_server.models import CleCfa, EntreeJournal
-from opco_server.services.identites import digest, identifiants_basic, verifier_jeton
+from opco_server.models import EntreeJournal
+from opco_server.services.identites import identifiants_basic
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
 ELAGAGE_TOUS_LES = 100
-
-
-def _identites(
-    session: Session, sandbox: Sandbox, opco_id: str, entetes: dict[str, str]
-) -> tuple[str | None, str | None]:
-    client_id = siren = None
-    _, _, token = entetes.get("authorization", "").partition(" ")
-    if token and sandbox.partage is not None:
-        try:
-            client_id = verifier_jeton(sandbox.partage, opco_id, token.strip()).client_id
-        except NormError:
-            client_id = None
-    cle = entetes.get("x-api-key")
-    if cle:
-        siren = session.scalar(select(CleCfa.siren).where(CleCfa.cle_hash == digest(cle)))
-    return client_id, siren
 
 
 def _client_basic(entetes: dict[str, str]) -> str | None:
@@ -46,7 +36,6 @@ def _client_basic(entetes: dict[str, str]) -> str | None:
 
 def enregistrer(
     session: Session,
-    sandbox: Sandbox,
     *,
     opco_id: str,
     methode: str,
@@ -56,6 +45,8 @@ def enregistrer(
     duree_ms: float,
     horodatage: datetime,
     horodatage_reel: datetime,
+    client_id: str | None,
+    cfa_siren: str | None,
     entetes: dict[str, str],
     entetes_bruts: dict[str, str],
     query: dict[str, str],
@@ -65,13 +56,12 @@ def enregistrer(
     reponse_corps: Any,
     ecarts: list[dict[str, str]] | None = None,
 ) -> None:
-    from opco_server.journal import empreinte
-
+    """Add the row of one request: `client_id` and `cfa_siren` are the token's editor and the
+    key's CFA as authentication found them during the request (opco_server.journal.capture)."""
     codes = []
     if isinstance(reponse_corps, dict):
         codes = [e.get("code") for e in reponse_corps.get("errors", []) if isinstance(e, dict)]
     retry = reponse_entetes.get("retry-after")
-    client_id, siren = _identites(session, sandbox, opco_id, entetes_bruts)
     if client_id is None and operation == "authentification.obtenir_jeton":
         # A token request names its client: in its Basic header or in its form.
         client_id = _client_basic(entetes_bruts)
@@ -91,11 +81,11 @@ def enregistrer(
         editeur=_court(entetes.get("editeur"), 200),
         logiciel=_court(entetes.get("logiciel"), 200),
         version=_court(entetes.get("version"), 100),
-        cfa_siren=siren,
+        cfa_siren=_court(cfa_siren, 9),
         codes=[_court(c, 100) for c in codes if isinstance(c, str) and c],
         requete={
             "entetes": entetes,
-            "query": query,  # masked with the rest of the row (opco_server.journal._champs)
+            "query": query,  # masked with the rest of the row (opco_server.journal.lignes)
             "corps": corps,
             # The norm deviations tolerated (opco_server.tolerance), as {code, champ}.
             **({"ecarts": ecarts} if ecarts else {}),
@@ -119,11 +109,24 @@ def _court(valeur: str | None, taille: int) -> str | None:
     return None if valeur is None else nettoyer(str(valeur))[:taille]
 
 
+def empreinte(corps_brut: bytes) -> str | None:
+    """Fingerprint of a transmitted Cerfa: its duplicate key (to recognise a resend)."""
+    from opco_server.services.dossiers import cle_doublon
+
+    try:
+        cerfa = json.loads(corps_brut)["cerfa"]
+        return hashlib.sha256(cle_doublon(cerfa).encode()).hexdigest()[:32]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+
+
 def elaguer(session: Session, sandbox: Sandbox, ecrites: int) -> None:
     """Keep the journal bounded: drop what lies beyond the newest `journal_max` entries.
 
     Run when the batch of `ecrites` entries just written crossed a multiple of
     ELAGAGE_TOUS_LES ids, so the journal never exceeds journal_max + ELAGAGE_TOUS_LES.
+    It reads and deletes journal rows only (the journal has no foreign key): in the writer's
+    transaction, it holds no lock a request needs.
     """
     dernier = session.scalar(select(func.max(EntreeJournal.id)))
     if dernier is not None and dernier % ELAGAGE_TOUS_LES < ecrites:

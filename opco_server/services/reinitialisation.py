@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
@@ -45,7 +46,9 @@ def reinitialiser(sandbox: Sandbox) -> None:
 def reinitialiser_opco(sandbox: Sandbox, opco_id: str) -> None:
     opco = sandbox.opcos[opco_id]
     # The requests made before the reset go with it; no journal batch interleaves with it.
-    with sandbox.journal.suspendu(), sandbox.session() as session:
+    # (A Sandbox built without create_app has no journal writer, hence nothing pending.)
+    suspendu = sandbox.journal.suspendu() if sandbox.journal else nullcontext()
+    with suspendu, sandbox.session() as session:
         for model in PAR_OPCO:
             session.execute(delete(model).where(model.opco_id == opco_id))
         for cfa in load_demo(sandbox)["cfas"]:
