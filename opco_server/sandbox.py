@@ -121,7 +121,8 @@ class Sandbox:
             if commun is not None:
                 self.partage = commun
                 horloge = horloge or commun.horloge
-                profil = profil or commun.profil
+                # No row: the default profile (a reset empties the table).
+                profil = profil or commun.profil or PROFIL_DIALECTES
             if horloge is not None:
                 self.clock.restore(*horloge)
             if profil is not None:

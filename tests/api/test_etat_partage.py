@@ -178,3 +178,11 @@ def _ecritures(sandbox) -> _Capture:  # type: ignore[no-untyped-def]
         )
 
     return _Capture(sandbox, ecriture)
+
+
+def test_a_reset_brings_every_worker_back_to_the_default_profile(client, worker_b):
+    assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
+    assert worker_b.get("/_sandbox/profil").json() == {"profil": "norme-stricte"}
+    assert client.post("/_sandbox/reinitialiser").status_code == 200
+    assert worker_b.get("/_sandbox/profil").json() == {"profil": "dialectes"}
+    assert client.get("/_sandbox/profil").json() == {"profil": "dialectes"}
