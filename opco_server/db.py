@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, inspect, make_url, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -67,7 +67,7 @@ def make_journal_engine(url: str) -> Engine:
     return make_engine(url, pool_size=1, max_overflow=1)
 
 
-def create_journal_table(engine: Engine) -> None:
+def create_journal_table(engine: Engine, table: Table) -> None:
     """Create the journal's table in the journal's own SQLite file, if absent.
 
     That file is not under Alembic: the migrations keep the main database's schema (on
@@ -76,10 +76,8 @@ def create_journal_table(engine: Engine) -> None:
     or dropping the table: the journal is a bounded log). The check and the creation run in
     one BEGIN IMMEDIATE transaction: workers starting together create it once.
     """
-    from opco_server.models.journal import EntreeJournal
-
     with engine.begin() as connection:
-        EntreeJournal.__table__.create(connection, checkfirst=True)
+        table.create(connection, checkfirst=True)
 
 
 # Execution option of the engine behind read-only sessions (Sandbox.session(lecture=True)).
@@ -111,14 +109,10 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_sessionmaker(engine: Engine, journal: Engine | None = None) -> sessionmaker:
-    """Sessions on `engine`; with `journal`, the request journal's table (EntreeJournal, ORM
-    and Core statements alike) is read and written on that engine instead."""
-    if journal is None:
-        return sessionmaker(bind=engine, expire_on_commit=False)
-    from opco_server.models.journal import EntreeJournal
-
-    return sessionmaker(bind=engine, binds={EntreeJournal: journal}, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, apart: dict[type, Engine] | None = None) -> sessionmaker:
+    """Sessions on `engine`; the models of `apart` (the request journal's, on SQLite: ORM and
+    Core statements alike) are read and written on their own engine instead."""
+    return sessionmaker(bind=engine, binds=apart or {}, expire_on_commit=False)
 
 
 def migrate(engine: Engine) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from opco_server import db, yamlfile
 from opco_server.clock import Clock, State
 from opco_server.config import Settings
+from opco_server.models.journal import EntreeJournal
 from opco_server.opcos import STRICT, Dialecte, OpcoRegistry
 from opco_server.referentiel import charger_referentiel
 from opco_server.services import partage
@@ -45,11 +46,13 @@ class Sandbox:
         # writer uses this engine.
         self.engine_journal = db.make_journal_engine(settings.database_url)
         apart = self.engine_journal if self.engine_journal.dialect.name == "sqlite" else None
-        self.sessionmaker = db.make_sessionmaker(self.engine, apart)
+        self.sessionmaker = db.make_sessionmaker(
+            self.engine, {EntreeJournal: apart} if apart is not None else None
+        )
         # Read-only units of work: on SQLite they never wait for the write lock.
         self.sessionmaker_lecture = db.make_sessionmaker(
             self.engine.execution_options(**db.LECTURE),
-            apart.execution_options(**db.LECTURE) if apart is not None else None,
+            {EntreeJournal: apart.execution_options(**db.LECTURE)} if apart is not None else None,
         )
         # The shared state (clock, profile, faults, editors, keys, token revocations) is held
         # here and reloaded when the version every change bumps has moved (services/partage):
@@ -181,7 +184,8 @@ class Sandbox:
         if self.settings.migrate:
             db.migrate(self.engine)
         if self.engine_journal.dialect.name == "sqlite":
-            db.create_journal_table(self.engine_journal)  # its own file, not under Alembic
+            # Its own file, not under Alembic.
+            db.create_journal_table(self.engine_journal, EntreeJournal.__table__)
         if self.settings.seed_demo:
             from opco_server.seed import seed_if_empty
 
