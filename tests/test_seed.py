@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -13,6 +15,7 @@ from opco_server.config import Settings
 from opco_server.services import controles, dossiers, generation
 from rules.cycle_de_vie import Etat
 from tests.api.test_cycle_de_vie import PDF, convention_de, detail, pilotage
+from tests.api.test_factures import envoyer, facture_pour
 from tests.conftest import HOTES_DE_TEST, ROOT, NormClient, _postgres_database
 
 N = 300
@@ -82,6 +85,21 @@ def engager(client, cfa, cerfa: dict, numero: str) -> None:
     assert response.status_code == 200, response.text
     response = client.post(f"/_sandbox/opcos/akto/dossiers/{numero}/instruction")
     assert response.status_code == 200, response.text
+
+
+def factures_etats(cfa) -> tuple[int, list[dict]]:
+    """Every page of /v2/factures/etats until an empty one: (total, items in rank order)."""
+    items, page = [], 1
+    while True:
+        body = cfa.get("/v2/factures/etats", params={"numeroPage": page}).json()
+        if not body["factures"]:
+            return body["total"], items
+        items += body["factures"]
+        page += 1
+
+
+def montant(valeur: float) -> Decimal:
+    return Decimal(str(valeur)).quantize(Decimal("0.01"))
 
 
 def financement(dossier: dict) -> dict:
@@ -164,6 +182,108 @@ def test_post_after_seed_gets_the_next_rank_and_seeding_again_appends(seeded, ca
     ajoutes = [d["numeroInterne"] for d in items[total + 1 :]]
     assert len(set(ajoutes)) == 20 and not set(ajoutes) & (numeros | {nouveau})
     assert [int(n) for n in ajoutes] == list(range(int(nouveau) + 1, int(nouveau) + 21))
+
+
+def test_seeded_soldes_are_paid_by_their_own_invoices(seeded):
+    """SOLDE as at a real OPCO: every échéance paid by a REGLE invoice of the dossier's own,
+    and the payment, not the control API, soldes it."""
+    _, client, cfa = seeded
+    _, dossiers_ = etats(cfa)
+    soldes = [d["numeroInterne"] for d in dossiers_ if d["etat"] == "SOLDE"]
+    total, factures = factures_etats(cfa)
+    assert soldes and total == len(factures) >= len(soldes)
+    par_dossier = defaultdict(list)
+    for f in factures:
+        for d in f["dossiers"]:
+            par_dossier[d["numeroInterneDossier"]].append((f, montant(d["montant"])))
+    assert set(soldes) <= set(par_dossier)
+    seme = [f for f in factures if f["referenceFactureCFA"].startswith("FA-")]  # by the seed
+    assert {d["numeroInterneDossier"] for f in seme for d in f["dossiers"]} == set(soldes)
+    for numero in soldes:
+        dossier = detail(cfa, numero)
+        echeances = dossier["echeances"]
+        paye = sum(montant(e["montantRegle"]) for e in echeances)
+        assert paye == sum(montant(e["montantTotal"]) for e in echeances) > 0
+        assert all(e["montantEnCoursInstruction"] == 0 for e in echeances)
+        assert paye == sum(m for _, m in par_dossier[numero])
+        for f, _ in par_dossier[numero]:
+            assert f["etatFacture"] == "REGLE" and f["typeFacture"] == "FACTURE"
+            assert f["referenceVirement"].startswith("VIR-AKTO-") and f["dateReglement"]
+        dernier = pilotage(client, numero)["historique"][-1]
+        assert (dernier["etatAvant"], dernier["etatApres"]) == ("RUPTURE", "SOLDE")
+        assert (dernier["acteur"], dernier["cause"]) == (
+            "simulateur",
+            "Toutes les échéances sont réglées.",
+        )
+        assert dernier["horodatage"][:10] == max(f["dateReglement"] for f, _ in par_dossier[numero])
+        assert dossier["cerfa"]["contrat"]["dateRupture"] <= dernier["horodatage"][:10]
+    for champ in ("numeroInterneFacture", "referenceFactureCFA", "referenceVirement"):
+        assert len({f[champ] for f in factures}) == len(factures), champ
+
+
+def test_seeded_invoices_have_their_own_ranks_numbers_and_files(seeded):
+    from sqlalchemy import create_engine, func, select
+
+    from opco_server.models import Certificat, Dossier, Facture, Fichier, LigneFacture
+
+    url, client, _ = seeded
+    moteur = create_engine(url)
+    with moteur.connect() as connexion:
+        rangs = connexion.execute(select(Facture.rang).order_by(Facture.rang)).scalars().all()
+        fichiers = [
+            *connexion.execute(select(Facture.fichier_id)).scalars(),
+            *connexion.execute(select(Certificat.fichier_id)).scalars(),
+        ]
+        numeros = connexion.execute(select(Fichier.numero)).scalars().all()
+        lignes = connexion.execute(  # of the seed's invoices (the other tests may add some)
+            select(LigneFacture.dossier_id, Dossier.etat, func.count())
+            .join(Dossier, Dossier.id == LigneFacture.dossier_id)
+            .join(Facture, Facture.id == LigneFacture.facture_id)
+            .where(Facture.numero.like("FA-%"))
+            .group_by(LigneFacture.dossier_id, Dossier.etat)
+        ).all()
+        finals = set(
+            connexion.execute(
+                select(Certificat.dossier_id).where(Certificat.type_certificat == "Final")
+            ).scalars()
+        )
+    moteur.dispose()
+    assert rangs == list(range(1, len(rangs) + 1))  # contiguous: /v2/factures/etats pages
+    assert len(set(fichiers)) == len(fichiers) and len(set(numeros)) == len(numeros)
+    assert {etat for _, etat, _ in lignes} == {"SOLDE"}
+    assert {d for d, _, _ in lignes} <= finals  # the final certificat came with the balance
+    facture = factures_etats(seeded[2])[1][0]
+    response = client.get(f"/_sandbox/opcos/akto/factures/{facture['numeroInterneFacture']}")
+    assert response.status_code == 200, response.text
+    document = response.json()["numeroInterneDocument"]
+    pdf = client.get(f"/_sandbox/opcos/akto/fichiers/{document}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_post_invoice_after_seed_gets_the_next_numbers(seeded):
+    """No collision with the seeded invoices: the next internal number, rank and transfer."""
+    _, client, cfa = seeded
+    total, factures = factures_etats(cfa)
+    _, items = etats(cfa)
+    engage = next(d["numeroInterne"] for d in items if d["etat"] == "ENGAGE")
+    cerfa, numero = copie(cfa, engage, "Apolline")
+    engager(client, cfa, cerfa, numero)
+    deja = factures[0]["referenceFactureCFA"]  # a CFA number the seed used: already known
+    response = envoyer(cfa, facture_pour(detail(cfa, numero), deja, [1]))
+    assert response.status_code == 400 and "INV_DUPLICATE" in response.text
+    response = envoyer(cfa, facture_pour(detail(cfa, numero), "FAC-APRES-SEED", [1]))
+    assert response.status_code == 200, response.text
+    interne = response.json()["numeroInterneFacture"]
+    assert interne == f"F{max(int(f['numeroInterneFacture'][1:]) for f in factures) + 1:09d}"
+    paye = client.post(f"/_sandbox/opcos/akto/factures/{interne}/reglement")
+    assert paye.status_code == 200, paye.text
+    virement = paye.json()["referenceVirement"]
+    assert virement not in {f["referenceVirement"] for f in factures}
+    assert int(virement.rsplit("-", 1)[1]) == 1 + max(
+        int(f["referenceVirement"].rsplit("-", 1)[1]) for f in factures
+    )
+    apres, items = factures_etats(cfa)
+    assert apres == total + 1 and items[total]["numeroInterneFacture"] == interne
 
 
 @pytest.mark.parametrize(
@@ -249,13 +369,17 @@ def test_generated_apprentices_have_distinct_duplicate_keys(regles):
     assert beyond != identites.apprenti(5, debut)
 
 
-def test_plan_counts_and_chronology():
+@pytest.mark.parametrize(
+    "now", ["2026-11-23T09:00", "2026-12-01T00:30", "2027-03-01T23:00", "2027-02-06T12:00"]
+)
+def test_plan_counts_and_chronology(now):
     from datetime import UTC, datetime
 
     from opco_server.opcos import OpcoRegistry
+    from rules.calculs import ajouter_mois
 
     akto = OpcoRegistry.load(Settings(database_url="sqlite://").fixtures_dir / "opcos.yaml")["akto"]
-    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    now = datetime.fromisoformat(now).replace(tzinfo=UTC)
     plan = generation.Plan(akto, now, generation.repartir(1_000))
     positions = list(plan.positions())
     assert len(positions) == 1_000
@@ -271,11 +395,21 @@ def test_plan_counts_and_chronology():
         assert fin <= now
         if p.etat == Etat.TRANSMIS:  # the instruction is still ahead
             assert p.reception + akto.delai_debut_instruction > now
-        if p.etat == Etat.RUPTURE:
+        if p.etat in (Etat.RUPTURE, Etat.SOLDE):
             debut, _ = generation.dates_contrat(p.reception.date())
             assert debut < p.date_rupture < now.date() and p.etapes["rupture"] <= now
-        if p.etat == Etat.SOLDE:
-            assert p.etapes["solde"] <= now
+            assert p.etapes["decision"] < p.etapes["rupture"]
+        if p.etat == Etat.SOLDE:  # invoiced after the rupture, in time for the balance; paid
+            assert p.etapes["rupture"] < p.etapes["facture"] < p.etapes["solde"] <= now
+            assert p.etapes["facture"].date() <= ajouter_mois(p.date_rupture, 4)
+    # Over the months of a large run, soldé contracts were broken off at every stage.
+    grand = generation.Plan(akto, now, generation.repartir(60_000))
+    soldes = {
+        (p.date_rupture - generation.dates_contrat(p.reception.date())[0]).days
+        for p in grand.positions()
+        if p.etat == Etat.SOLDE
+    }
+    assert len(soldes & {j for j, _ in generation.RUPTURES}) >= 4
 
 
 @pytest.mark.parametrize("opco", ["opcoep", "afdas"])
@@ -306,6 +440,29 @@ def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
     with sandbox.session() as session:
         prenoms = session.scalars(select(Dossier.apprenti_prenom).where(Dossier.rang > 10)).all()
     assert len(prenoms) == 10 and any("-" in p for p in prenoms)
+    sandbox.fermer()
+
+
+def test_an_invoice_number_the_cfa_already_used_gets_a_suffix(tmp_path, monkeypatch):
+    from sqlalchemy import select
+
+    from opco_server.models import Facture
+    from opco_server.sandbox import Sandbox
+
+    sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
+    sandbox.prepare_database()
+    generation.generer(sandbox, 20)  # one SOLDE dossier, one invoice
+    with sandbox.session() as session:
+        (premier,) = session.scalars(select(Facture.numero)).all()
+
+    def deja_pris(jour, rang, suffixe=None):  # the next run draws the first run's number
+        return premier + (f"-{suffixe}" if suffixe else "")
+
+    monkeypatch.setattr(generation, "numero_facture_cfa", deja_pris)
+    generation.generer(sandbox, 20)
+    with sandbox.session() as session:
+        numeros = session.scalars(select(Facture.numero).order_by(Facture.rang)).all()
+    assert numeros == [premier, f"{premier}-1"]
     sandbox.fermer()
 
 

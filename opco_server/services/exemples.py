@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from opco_server.models import Dossier
 from opco_server.seed import load_demo
-from opco_server.services import generation
+from opco_server.services import factures, generation
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -107,39 +106,16 @@ def facture(sandbox: Sandbox, jour: date, opco_id: str, numero: str) -> dict[str
     opco = _opco(sandbox, opco_id)
     with sandbox.session() as session:
         dossier = _dossier(sandbox, session, opco.id, numero)
-        ouvertes = [
-            e
-            for e in sorted(dossier.echeances, key=lambda e: e.numero)
-            if e.date_ouverture <= jour
-            and e.montant_total - e.montant_regle - e.montant_en_cours > 0
-        ]
+        ouvertes = factures.echeances_dues(dossier, jour)
         if dossier.etat not in ("ENGAGE", "RUPTURE") or not ouvertes:
             raise ErreurExemple(
                 f"Le dossier « {numero} » (état {dossier.etat}) n'a pas d'échéance ouverte au "
                 f"{jour:%d/%m/%Y} : rien à facturer."
             )
         e = ouvertes[0]
-        montant = e.montant_total - e.montant_regle - e.montant_en_cours
         siret = dossier.organisme_siret
         iban = e.iban or next(
             (c["iban"] for c in load_demo(sandbox)["cfas"] if str(c["siren"]) == siret[:9]), ""
         )
-        return {
-            "numero": f"FA-{jour:%Y%m%d}-{secrets.randbelow(10_000):04d}",
-            "dateEmission": jour.isoformat(),
-            "ibanEmetteur": iban,
-            "siretEmetteur": siret,
-            "estCertificatRealisation": False,
-            "lignes": [
-                {
-                    "montant": float(montant),
-                    "natureLigne": "PEDAGOGIE",
-                    "quantite": 1,
-                    "numeroEcheance": e.numero,
-                    "codificationEcheance": e.codification,
-                    "numeroDeca": dossier.numero_deca,
-                    "numeroDossier": dossier.numero_externe,
-                }
-            ],
-            "montantTotal": float(Decimal(montant).quantize(Decimal("0.01"))),
-        }
+        numero_cfa = f"FA-{jour:%Y%m%d}-{secrets.randbelow(10_000):04d}"
+        return factures.corps_facture(dossier, [e], numero_cfa, jour, iban)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from opco_server.models import (
     CfaEnregistre,
     DocumentLie,
     Dossier,
+    Echeance,
     EtablissementCfa,
     Facture,
     LigneFacture,
@@ -253,20 +254,24 @@ def deposer(
     data: dict[str, Any],
     nom_fichier: str | None,
     contenu: bytes,
+    at: datetime | None = None,
 ) -> Facture:
-    """POST /v1/factures: every violation in one 400, or an invoice under instruction."""
+    """POST /v1/factures: every violation in one 400, or an invoice under instruction.
+
+    Received at `at` and checked on its day (default: the clock's now; the bulk generator
+    replays invoices received in the past)."""
+    now = at or sandbox.clock.now()
     lecture = lire(session, sandbox, opco, siren, data)
-    ctx = controles.contexte(sandbox.referentiel, opco, sandbox.clock.today())
+    ctx = controles.contexte(sandbox.referentiel, opco, now.date())
     bloquants = controles.bloquants(rules.evaluer(lecture.vue, ctx, Moment.FACTURATION))
     if bloquants:
         raise controles.refus(bloquants)
-    now = sandbox.clock.now()
     fichier = fichiers.stocker(session, opco.id, nom_fichier, "application/pdf", contenu, now)
     seq = compteurs.prochaine_sequence(session, opco.id, "facture")
     facture = Facture(
         opco_id=opco.id,
         cfa_siren=siren,
-        numero_interne=f"F{seq:09d}",
+        numero_interne=numero_interne(seq),
         rang=compteurs.prochaine_sequence(session, opco.id, f"factures:{siren}"),
         numero=lecture.vue.numero,
         numero_actif=lecture.vue.numero,
@@ -316,6 +321,60 @@ def deposer(
     return facture
 
 
+def numero_interne(seq: int) -> str:
+    """numeroInterneFacture: the `seq`-th invoice of the OPCO (its "facture" counter)."""
+    return f"F{seq:09d}"
+
+
+def reference_virement(opco_id: str, at: datetime, seq: int) -> str:
+    """The bank transfer of a payment on `at`: the `seq`-th of the OPCO ("virement" counter)."""
+    return f"VIR-{opco_id.upper()}-{at:%Y%m%d}-{seq:06d}"
+
+
+def restant(echeance: Echeance) -> Decimal:
+    """What the CFA may still invoice on the échéance (norm.md §5.2)."""
+    return echeance.montant_total - echeance.montant_regle - echeance.montant_en_cours
+
+
+def echeances_dues(dossier: Dossier, jour: date) -> list[Echeance]:
+    """The dossier's échéances open for invoicing on `jour` with something still owed."""
+    return [
+        e
+        for e in sorted(dossier.echeances, key=lambda e: e.numero)
+        if e.date_ouverture <= jour and restant(e) > 0
+    ]
+
+
+def corps_facture(
+    dossier: Dossier, echeances: list[Echeance], numero: str, jour: date, iban: str
+) -> dict[str, Any]:
+    """The JSON part of POST /v1/factures that invoices what remains of `echeances` (one
+    PEDAGOGIE line each), issued on `jour` under the CFA's number `numero` from the
+    dossier's training establishment: the FACTURATION rules accept it when the échéances are
+    open on `jour` and `iban` is the CFA's (the one of the échéances)."""
+    lignes = [
+        {
+            "montant": float(restant(e)),
+            "natureLigne": "PEDAGOGIE",
+            "quantite": 1,
+            "numeroEcheance": e.numero,
+            "codificationEcheance": e.codification,
+            "numeroDeca": dossier.numero_deca,
+            "numeroDossier": dossier.numero_externe,
+        }
+        for e in echeances
+    ]
+    return {
+        "numero": numero,
+        "dateEmission": jour.isoformat(),
+        "ibanEmetteur": iban,
+        "siretEmetteur": dossier.organisme_siret,
+        "estCertificatRealisation": False,
+        "lignes": lignes,
+        "montantTotal": float(sum((restant(e) for e in echeances), ZERO)),
+    }
+
+
 def _numero_pris(session: Session, opco_id: str, siren: str, numero: str) -> bool:
     return (
         session.scalar(
@@ -353,7 +412,7 @@ def regler(session: Session, sandbox: Sandbox, facture: Facture, at: datetime, a
     # Its date_reglement keeps the date of imputation (console only, never on the wire).
     if facture.type_facture != "AVOIR":
         seq = compteurs.prochaine_sequence(session, facture.opco_id, "virement")
-        facture.reference_virement = f"VIR-{facture.opco_id.upper()}-{at:%Y%m%d}-{seq:06d}"
+        facture.reference_virement = reference_virement(facture.opco_id, at, seq)
     facture.date_reglement = at.date()
     for dossier in _dossiers(session, facture):
         solder_si_tout_regle(session, dossier, at, acteur)

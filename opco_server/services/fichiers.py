@@ -121,6 +121,11 @@ def entetes_telechargement(fichier: Fichier) -> dict[str, str]:
     }
 
 
+def numero_document(seq: int) -> str:
+    """numeroInterneDocument: the `seq`-th file stored at the OPCO (its "document" counter)."""
+    return f"D{seq:09d}"
+
+
 def stocker(
     session: Session,
     opco_id: str,
@@ -146,7 +151,7 @@ def stocker(
     seq = compteurs.prochaine_sequence(session, opco_id, "document")
     fichier = Fichier(
         opco_id=opco_id,
-        numero=f"D{seq:09d}",
+        numero=numero_document(seq),
         nom=nom_sain(nom),
         type_mime="application/pdf",
         taille=len(data),

@@ -13,9 +13,14 @@ services:
 - its state, history, comment, DECA number, engagement, échéancier and rupture are what the
   services produce: the lifecycle of each distinct template (state, reception day, hence the
   contract's dates, and rupture date) is replayed once through the real services
-  (dossiers.transmettre, simulateur, ruptures, pilotage) in a transaction that is rolled back,
-  and the result is copied to every dossier of that template, with its own identity, numbers
-  and times.
+  (dossiers.transmettre, simulateur, ruptures, pilotage, documents, factures) in a transaction
+  that is rolled back, and the result is copied to every dossier of that template, with its
+  own identity, numbers and times;
+- a SOLDE dossier got there as at a real OPCO: broken off, then its CFA sent the final
+  certificat de réalisation and an invoice of every échéance still owed, which the OPCO paid
+  after its delay, the payment solding it. Each one has its own certificat, invoice, lines
+  and files, with the OPCO's next document, invoice and transfer numbers and the CFA's next
+  invoice rank and number: a later POST /v1/factures gets the next ones.
 
 Timeline: the decided dossiers (ENGAGE, REFUSE, ANNULE, RUPTURE, SOLDE) are received first,
 over up to ~11 months ending 50 days ago; then the dossiers awaiting their convention
@@ -43,23 +48,31 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql import ColumnElement
 from stdnum import luhn
 
 from opco_server.clock import aware
 from opco_server.errors import NormError
 from opco_server.models import (
+    Certificat,
     CfaEnregistre,
     Dossier,
     Echeance,
     EvenementDossier,
+    Facture,
+    Fichier,
     FraisAnnexeEngage,
+    LigneFacture,
 )
 from opco_server.seed import load_demo
 from opco_server.services import (
     compteurs,
+    documents,
     dossiers,
     engagements,
+    factures,
+    fichiers,
     partage,
     pilotage,
     ruptures,
@@ -132,6 +145,9 @@ RUPTURES = (
     (400, "OBTENTION_DIPLOME"),
     (600, "INAPTITUDE"),
 )
+# A SOLDE dossier: the CFA sends the final certificat de réalisation and invoices what is still
+# owed this long after declaring the rupture; the OPCO pays after its delay.
+DELAI_FACTURE = timedelta(days=3)
 # Reception windows (before the clock's now).
 FIN_DECIDES = timedelta(days=50)
 JOURS_DECIDES = (7, 320)  # bounds of the decided window, ~200 receptions a day in between
@@ -516,21 +532,31 @@ class Plan:
             "decision": decision,
             "refus": reception + o.delai_refus_implicite,
             "annulation": instruction + timedelta(days=3),
-            "solde": decision + timedelta(days=30),
         }
         date_rupture = motif = None
-        if etat == Etat.RUPTURE:
-            debut, _ = dates_contrat(reception.date())
-            dernier = self.maintenant.date() - timedelta(days=3)
-            possibles = [(j, m) for j, m in RUPTURES if debut + timedelta(days=j) <= dernier]
-            # One rupture date a day (one template), all of them over the days.
-            jours, motif = (
-                possibles[reception.toordinal() % len(possibles)] if possibles else RUPTURES[0]
-            )
-            date_rupture = debut + timedelta(days=jours)
+        if etat in (Etat.RUPTURE, Etat.SOLDE):
+            # A soldé contract was broken off early enough for its invoice to be paid by now.
+            apres = DELAI_FACTURE + o.delai_paiement if etat == Etat.SOLDE else timedelta(0)
+            date_rupture, motif = self._rupture(reception, apres)
             declaree = datetime.combine(date_rupture + timedelta(days=2), datetime.min.time(), UTC)
             etapes["rupture"] = max(decision + timedelta(hours=1), declaree + timedelta(hours=9))
+        if etat == Etat.SOLDE:
+            etapes["facture"] = etapes["rupture"] + DELAI_FACTURE
+            etapes["solde"] = etapes["facture"] + o.delai_paiement  # paid: every échéance is
         return Position(etat, reception, etapes, date_rupture, motif)
+
+    def _rupture(self, reception: datetime, apres: timedelta) -> tuple[date, str]:
+        """Date and reason of the rupture of the contract received on `reception`: one of
+        RUPTURES, declared by 3 days before now (`apres` more before), one a day (one template)
+        and all of them over the days; if none fits yet, the latest date that does."""
+        debut, _ = dates_contrat(reception.date())
+        dernier = (self.maintenant - timedelta(days=3) - apres).date()
+        possibles = [(j, m) for j, m in RUPTURES if debut + timedelta(days=j) <= dernier]
+        if possibles:
+            jours, motif = possibles[reception.toordinal() % len(possibles)]
+            return debut + timedelta(days=jours), motif
+        jours, motif = RUPTURES[0]
+        return debut + timedelta(days=max(0, min(jours, (dernier - debut).days))), motif
 
 
 # --- The services' result for one template ---------------------------------------------------
@@ -559,6 +585,38 @@ COLONNES_ECHEANCE = tuple(
 COLONNES_FRAIS = tuple(
     c.name for c in FraisAnnexeEngage.__table__.columns if c.name not in ("id", "dossier_id")
 )
+# Invoices, certificats and their files: what each dossier has of its own (ids, numbers, ranks,
+# times, bodies naming it) is set at the copy, the rest is the template's.
+COLONNES_FACTURE = (
+    "type_facture",
+    "montant_total",
+    "iban_emetteur",
+    "siret_emetteur",
+    "est_certificat_realisation",
+    "etat",
+    "commentaire",
+    "contenu",
+)
+COLONNES_LIGNE = ("index", "annee", "nature", "montant", "quantite")
+COLONNES_CERTIFICAT = ("type_certificat", "numero_echeance", "contenu")
+COLONNES_FICHIER = ("opco_id", "nom", "type_mime", "taille", "sha256", "contenu")
+
+
+@dataclass(frozen=True)
+class FactureModele:
+    """An invoice of the template, as the services stored it (paid by the simulator)."""
+
+    colonnes: dict[str, Any]
+    fichier: dict[str, Any]
+    lignes: tuple[dict[str, Any], ...]
+    echeances: tuple[int | None, ...]  # each line's échéance: its index in Gabarit.echeances
+    payee: bool  # paid by a transfer (a reference of its own)
+
+
+@dataclass(frozen=True)
+class CertificatModele:
+    colonnes: dict[str, Any]
+    fichier: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -574,6 +632,8 @@ class Gabarit:
     evenements: tuple[tuple[str, str | None, str, str, str], ...]  # (step, from, to, why, who)
     echeances: tuple[dict[str, Any], ...]
     frais: tuple[dict[str, Any], ...]
+    factures: tuple[FactureModele, ...] = ()
+    certificats: tuple[CertificatModele, ...] = ()
 
 
 @dataclass
@@ -676,15 +736,16 @@ class Generateur:
                     f"L'instruction refuse le contrat modèle chez {self.opco.nom} : "
                     f"{d.commentaire_etat}"
                 )
-            if etat == Etat.RUPTURE:
+            if etat in (Etat.RUPTURE, Etat.SOLDE):
                 etape(
                     "rupture",
                     lambda: ruptures.rompre(
                         session, sandbox, d, position.date_rupture, position.motif_rupture, "client"
                     ),
                 )
-            elif etat == Etat.SOLDE:
-                etape("solde", lambda: pilotage.forcer(session, sandbox, d, etat, None, None))
+            if etat == Etat.SOLDE:  # every échéance still owed invoiced, then paid
+                numero = f"GABARIT-{self.rejoues}"  # each dossier gets its own at the copy
+                etape("solde", lambda: self._solder(session, d, numero, t))
         if d.etat != etat:
             raise ErreurGeneration(f"Le dossier modèle est à l'état {d.etat}, {etat} attendu.")
         session.flush()
@@ -702,7 +763,20 @@ class Generateur:
             ),
             echeances=tuple({c: getattr(e, c) for c in COLONNES_ECHEANCE} for e in d.echeances),
             frais=tuple({c: getattr(f, c) for c in COLONNES_FRAIS} for f in d.frais_annexes),
+            factures=_factures_modeles(session, d),
+            certificats=_certificats_modeles(session, d),
         )
+
+    def _solder(self, session: Session, d: Dossier, numero: str, t: dict[str, datetime]) -> None:
+        try:
+            solder(
+                session, self.sandbox, self.opco, self.siren, d, numero, t["facture"], t["solde"]
+            )
+        except NormError as exc:
+            raise ErreurGeneration(
+                "La facture du dossier modèle est refusée : "
+                + " ; ".join(f"[{i.code}] {i.description}" for i in exc.items)
+            ) from exc
 
     # --- Rows ------------------------------------------------------------------------------
 
@@ -712,48 +786,82 @@ class Generateur:
         """Insert one batch in the session's transaction: (rows inserted, first rank).
 
         Generated apprentices are distinct from each other by construction; `verifier` also
-        renames the few the OPCO may already hold from elsewhere (the insert raised)."""
-        n = len(positions)
-        seq0 = compteurs.reserver_sequence(session, self.opco.id, "dossier", n)
-        rang0 = compteurs.reserver_rangs(session, self.opco.id, self.siren, n)
-        engages = sum(1 for p in positions if self.gabarits[p.cle].numero_deca)
-        deca0 = (
-            compteurs.reserver_sequence(session, self.opco.id, "deca", engages) if engages else 0
-        )
-        ids = _reserver_ids(session, n)
+        renames the few the OPCO may already hold from elsewhere (the insert raised), and
+        numbers otherwise the few invoices whose CFA number the CFA already used."""
+        reserve = self._reserver(session, [self.gabarits[p.cle] for p in positions])
         variantes: dict[int, int] = {}
+        suffixes: dict[int, int] = {}
         while True:
-            lignes = self._lignes(positions, seq0, rang0, deca0, ids, variantes)
+            lignes = self._lignes(positions, reserve, variantes, suffixes)
             if not verifier:
                 break
-            pris = _cles_prises(session, self.opco.id, [d["cle_doublon"] for d in lignes[0]])
-            if not pris:
+            cles = _deja_pris(
+                session,
+                Dossier.cle_doublon,
+                [d["cle_doublon"] for d in lignes[Dossier]],
+                Dossier.opco_id == self.opco.id,
+            )
+            numeros = _deja_pris(
+                session,
+                Facture.numero_actif,
+                [f["numero_actif"] for f in lignes[Facture]],
+                Facture.opco_id == self.opco.id,
+                Facture.cfa_siren == self.siren,
+            )
+            if not cles and not numeros:
                 break
-            for k, d in enumerate(lignes[0]):  # an apprentice the OPCO already has: rename
-                if d["cle_doublon"] in pris:
+            for k, d in enumerate(lignes[Dossier]):  # an apprentice the OPCO already has: rename
+                if d["cle_doublon"] in cles:
                     variantes[k] = variantes.get(k, 0) + 1
-        for modele, rows in zip(
-            (Dossier, EvenementDossier, Echeance, FraisAnnexeEngage), lignes, strict=True
-        ):
+            for k, f in enumerate(lignes[Facture]):
+                if f["numero_actif"] in numeros:
+                    suffixes[k] = suffixes.get(k, 0) + 1
+        for modele, rows in lignes.items():
             if rows:
                 _inserer(session, modele.__table__, rows)
         partage.recalculer(session)  # bulk rows: the flush hooks did not see their due times
-        return sum(len(rows) for rows in lignes), rang0
+        return sum(len(rows) for rows in lignes.values()), reserve.premiers["rang"]
+
+    def _reserver(self, session: Session, gabarits: list[Gabarit]) -> Reserve:
+        """The batch's numbers and ranks (the counters move past them) and the ids of the rows
+        that other rows point to."""
+        opco, siren = self.opco.id, self.siren
+        n = len(gabarits)
+        nombres = {
+            "dossier": n,
+            "deca": sum(1 for g in gabarits if g.numero_deca),
+            "facture": sum(len(g.factures) for g in gabarits),
+            f"factures:{siren}": sum(len(g.factures) for g in gabarits),
+            "virement": sum(f.payee for g in gabarits for f in g.factures),
+            "document": sum(len(g.factures) + len(g.certificats) for g in gabarits),
+        }
+        premiers = {
+            nom: compteurs.reserver_sequence(session, opco, nom, nombre)
+            for nom, nombre in nombres.items()
+            if nombre
+        }
+        premiers["rang"] = compteurs.reserver_rangs(session, opco, siren, n)
+        ids = {
+            Dossier: n,
+            Echeance: sum(len(g.echeances) for g in gabarits),
+            Facture: nombres["facture"],
+            Fichier: nombres["document"],
+        }
+        return Reserve(premiers, {m: _reserver_ids(session, m, k) for m, k in ids.items() if k})
 
     def _lignes(
         self,
         positions: list[Position],
-        seq0: int,
-        rang0: int,
-        deca0: int,
-        ids: list[int],
+        reserve: Reserve,
         variantes: dict[int, int],
-    ) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+        suffixes: dict[int, int],
+    ) -> dict[type, list[dict]]:
+        """The batch's rows, table by table in the order they go in (parents first)."""
         opco, siren, identites = self.opco, self.siren, self.identites
-        d_rows, e_rows, ech_rows, f_rows = [], [], [], []
-        deca_seq = deca0
+        lignes: dict[type, list[dict]] = {m: [] for m in TABLES}
+        suite = Suite(reserve)
         for k, p in enumerate(positions):
-            g, seq, ident = self.gabarits[p.cle], seq0 + k, ids[k]
+            g, seq, ident = self.gabarits[p.cle], suite.numero("dossier"), suite.id(Dossier)
             debut = g.colonnes["date_debut_contrat"]
             apprenti = identites.apprenti(seq - 1, debut, variantes.get(k, 0), g.tranche)
             cerfa = appliquer_identite(g.cerfa, apprenti, identites.maitre(seq - 1))
@@ -764,12 +872,11 @@ class Generateur:
             )
             numero_deca = None
             if g.numero_deca:
-                numero_deca = engagements.deca(cerfa, p.etapes["decision"], deca_seq)
-                deca_seq += 1
+                numero_deca = engagements.deca(cerfa, p.etapes["decision"], suite.numero("deca"))
             for nom, avant, apres, cause, acteur in g.evenements:
                 if numero_deca:
                     cause = cause.replace(g.numero_deca, numero_deca)
-                e_rows.append(
+                lignes[EvenementDossier].append(
                     {
                         "dossier_id": ident,
                         "horodatage": p.etapes[nom],
@@ -779,49 +886,279 @@ class Generateur:
                         "acteur": acteur,
                     }
                 )
-            d_rows.append(
+            dossier = {
+                **g.colonnes,
+                "id": ident,
+                "opco_id": opco.id,
+                "numero_interne": opco.numero_interne(seq, p.reception),
+                "numero_externe": opco.numero_externe(seq, p.reception),
+                "numero_deca": numero_deca,
+                "cfa_siren": siren,
+                "rang": suite.numero("rang"),
+                "employeur_siret": cerfa["employeur"]["siret"],
+                "apprenti_nom": apprenti["nom"],
+                "apprenti_prenom": apprenti["prenom"],
+                "apprenti_date_naissance": date.fromisoformat(apprenti["dateNaissance"]),
+                "apprenti_nir": dossiers.nir_de(cerfa),
+                "cle_doublon": dossiers.cle_doublon(cerfa) if g.garde_cle_doublon else None,
+                "cerfa": cerfa,
+                "recu_le": p.reception,
+                "maj_le": p.etapes[g.evenements[-1][0]],
+                "prochaine_action_le": p.reception + g.delai_action if g.delai_action else None,
+            }
+            lignes[Dossier].append(dossier)
+            echeances = [suite.id(Echeance) for _ in g.echeances]
+            lignes[Echeance] += [
+                {**e, "id": i, "dossier_id": ident}
+                for e, i in zip(g.echeances, echeances, strict=True)
+            ]
+            lignes[FraisAnnexeEngage] += [{**f, "dossier_id": ident} for f in g.frais]
+            if g.factures or g.certificats:
+                self._pieces(lignes, g, p, dossier, echeances, suite, suffixes)
+        return lignes
+
+    def _pieces(
+        self,
+        lignes: dict[type, list[dict]],
+        g: Gabarit,
+        p: Position,
+        dossier: dict[str, Any],
+        echeances: list[int],
+        suite: Suite,
+        suffixes: dict[int, int],
+    ) -> None:
+        """The dossier's own copy of the template's final certificat and paid invoices: its
+        own ids, document, invoice and transfer numbers, CFA rank and number, times."""
+        depot, reglement = p.etapes["facture"], p.etapes["solde"]
+
+        def fichier(modele: dict[str, Any]) -> int:
+            ident = suite.id(Fichier)
+            numero = fichiers.numero_document(suite.numero("document"))
+            lignes[Fichier].append({**modele, "id": ident, "numero": numero, "recu_le": depot})
+            return ident
+
+        for c in g.certificats:
+            contenu = c.colonnes["contenu"]
+            lignes[Certificat].append(
                 {
-                    **g.colonnes,
-                    "id": ident,
-                    "opco_id": opco.id,
-                    "numero_interne": opco.numero_interne(seq, p.reception),
-                    "numero_externe": opco.numero_externe(seq, p.reception),
-                    "numero_deca": numero_deca,
-                    "cfa_siren": siren,
-                    "rang": rang0 + k,
-                    "employeur_siret": cerfa["employeur"]["siret"],
-                    "apprenti_nom": apprenti["nom"],
-                    "apprenti_prenom": apprenti["prenom"],
-                    "apprenti_date_naissance": date.fromisoformat(apprenti["dateNaissance"]),
-                    "apprenti_nir": dossiers.nir_de(cerfa),
-                    "cle_doublon": dossiers.cle_doublon(cerfa) if g.garde_cle_doublon else None,
-                    "cerfa": cerfa,
-                    "recu_le": p.reception,
-                    "maj_le": p.etapes[g.evenements[-1][0]],
-                    "prochaine_action_le": p.reception + g.delai_action if g.delai_action else None,
+                    **c.colonnes,
+                    "dossier_id": dossier["id"],
+                    "fichier_id": fichier(c.fichier),
+                    "recu_le": depot,
+                    "contenu": certificat(
+                        contenu["typeCertificat"],
+                        dossier["numero_interne"],
+                        dossier["cerfa"],
+                        contenu["echeance"],
+                        depot.date(),
+                    ),
                 }
             )
-            ech_rows += [{**e, "dossier_id": ident} for e in g.echeances]
-            f_rows += [{**f, "dossier_id": ident} for f in g.frais]
-        return d_rows, e_rows, ech_rows, f_rows
+        for f in g.factures:
+            ident, rang = suite.id(Facture), suite.numero(f"factures:{self.siren}")
+            numero = numero_facture_cfa(depot.date(), rang, suffixes.get(len(lignes[Facture])))
+            reference = None
+            if f.payee:
+                reference = factures.reference_virement(
+                    self.opco.id, reglement, suite.numero("virement")
+                )
+            reglee = f.colonnes["etat"] == factures.REGLE
+            contenu = f.colonnes["contenu"]
+            lignes[Facture].append(
+                {
+                    **f.colonnes,
+                    "id": ident,
+                    "opco_id": self.opco.id,
+                    "cfa_siren": self.siren,
+                    "rang": rang,
+                    "numero_interne": factures.numero_interne(suite.numero("facture")),
+                    "numero": numero,
+                    "numero_actif": numero,
+                    "date_emission": depot.date(),
+                    "reference_virement": reference,
+                    "date_reglement": reglement.date() if reglee else None,
+                    "fichier_id": fichier(f.fichier),
+                    "recue_le": depot,
+                    "reglement_prevu_le": None,
+                    "contenu": {
+                        **contenu,
+                        "numero": numero,
+                        "dateEmission": depot.date().isoformat(),
+                        "lignes": [
+                            {
+                                **ligne,
+                                "numeroDossier": dossier["numero_externe"],
+                                "numeroDeca": dossier["numero_deca"],
+                            }
+                            for ligne in contenu["lignes"]
+                        ],
+                    },
+                }
+            )
+            lignes[LigneFacture] += [
+                {
+                    **ligne,
+                    "facture_id": ident,
+                    "dossier_id": dossier["id"],
+                    "echeance_id": None if i is None else echeances[i],
+                }
+                for ligne, i in zip(f.lignes, f.echeances, strict=True)
+            ]
 
 
-def _reserver_ids(session: Session, nombre: int) -> list[int]:
-    """`nombre` dossier ids nobody else will take (the children rows need them)."""
+# Tables of a batch, in the order their rows go in (a row only points to rows before it).
+TABLES = (
+    Dossier,
+    EvenementDossier,
+    Echeance,
+    FraisAnnexeEngage,
+    Fichier,
+    Facture,
+    LigneFacture,
+    Certificat,
+)
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """What one batch reserved: the first value of each counter it takes numbers from (the
+    OPCO's sequences by name, "rang" for the CFA's dossier ranks) and ids by table."""
+
+    premiers: dict[str, int]
+    ids: dict[type, list[int]]
+
+
+class Suite:
+    """The next reserved number of each counter and the next reserved id of each table, in
+    the order the batch's rows are built (the same at every build of the batch)."""
+
+    def __init__(self, reserve: Reserve) -> None:
+        self._valeurs = dict(reserve.premiers)
+        self._ids = {modele: iter(ids) for modele, ids in reserve.ids.items()}
+
+    def numero(self, compteur: str) -> int:
+        valeur = self._valeurs[compteur]
+        self._valeurs[compteur] = valeur + 1
+        return valeur
+
+    def id(self, modele: type) -> int:
+        return next(self._ids[modele])
+
+
+# --- SOLDE: the final certificat and the invoices, through the services --------------------
+
+
+def solder(
+    session: Session,
+    sandbox: Sandbox,
+    opco: Opco,
+    siren: str,
+    dossier: Dossier,
+    numero: str,
+    depot: datetime,
+    reglement: datetime,
+) -> Facture:
+    """What brings an ended or broken-off contract to SOLDE at an OPCO: its CFA sends the final
+    certificat de réalisation and one invoice (number `numero`) of every échéance still owed,
+    received on `depot` and checked on its day; the OPCO pays it on `reglement` (its back
+    office, the simulator): every échéance paid, the payment solde the dossier."""
+    jour = depot.date()
+    dues = factures.echeances_dues(dossier, jour)
+    derniere = max(
+        (e for e in dossier.echeances if e.montant_total > 0), key=lambda e: e.numero, default=None
+    )
+    echeance = derniere and {  # the certificat covers the training up to the last échéance
+        "numero": derniere.numero,
+        "codification": derniere.codification,
+        "dateDebut": derniere.date_debut.isoformat(),
+        "dateFin": derniere.date_fin.isoformat(),
+    }
+    pdf = fichiers.pdf_exemple()
+    corps = certificat("Final", dossier.numero_interne, dossier.cerfa, echeance, jour)
+    documents.deposer_certificat(session, sandbox, opco, siren, corps, "certificat.pdf", pdf)
+    iban = next((e.iban for e in dues if e.iban), None) or session.scalar(
+        select(CfaEnregistre.iban).where(CfaEnregistre.siren == siren)
+    )
+    corps = factures.corps_facture(dossier, dues, numero, jour, iban or "")
+    facture = factures.deposer(session, sandbox, opco, siren, corps, "facture.pdf", pdf, depot)
+    factures.regler(session, sandbox, facture, reglement, acteur="simulateur")
+    return facture
+
+
+def certificat(
+    type_certificat: str, numero: str, cerfa: dict, echeance: dict | None, jour: date
+) -> dict[str, Any]:
+    """The JSON part of POST /v2/certificats for the dossier `numero` (its Cerfa `cerfa`),
+    covering `echeance` (numero, codification, period), signed on `jour`."""
+    return {
+        "typeCertificat": type_certificat,
+        "numeroInterneDossier": numero,
+        "dateSignature": jour.isoformat(),
+        "natureAction": "Formation par apprentissage",
+        "attestationConservationPieces": True,
+        "employeur": {"siret": cerfa["employeur"]["siret"]},
+        "apprenti": {"nom": cerfa["apprenti"]["nom"], "prenom": cerfa["apprenti"]["prenom"]},
+        "organismeFormation": {"siret": cerfa["organismeFormation"]["siret"]},
+        "echeance": echeance,
+    }
+
+
+def numero_facture_cfa(jour: date, rang: int, suffixe: int | None = None) -> str:
+    """A CFA's invoice number: its rank among the CFA's invoices at the OPCO, and a suffix for
+    one the CFA already used otherwise."""
+    return f"FA-{jour:%Y}-{rang:06d}" + (f"-{suffixe}" if suffixe else "")
+
+
+def _fichier_modele(fichier: Fichier) -> dict[str, Any]:
+    return {c: getattr(fichier, c) for c in COLONNES_FICHIER}
+
+
+def _certificats_modeles(session: Session, dossier: Dossier) -> tuple[CertificatModele, ...]:
+    return tuple(
+        CertificatModele(
+            {c: copy.deepcopy(getattr(x, c)) for c in COLONNES_CERTIFICAT},
+            _fichier_modele(session.get(Fichier, x.fichier_id)),
+        )
+        for x in session.scalars(
+            select(Certificat).where(Certificat.dossier_id == dossier.id).order_by(Certificat.id)
+        )
+    )
+
+
+def _factures_modeles(session: Session, dossier: Dossier) -> tuple[FactureModele, ...]:
+    """The invoices of the template dossier, each line's échéance by its index."""
+    index = {e.id: i for i, e in enumerate(dossier.echeances)}
+    siennes = select(LigneFacture.facture_id).where(LigneFacture.dossier_id == dossier.id)
+    return tuple(
+        FactureModele(
+            colonnes={c: copy.deepcopy(getattr(f, c)) for c in COLONNES_FACTURE},
+            fichier=_fichier_modele(f.fichier),
+            lignes=tuple({c: getattr(lg, c) for c in COLONNES_LIGNE} for lg in f.lignes),
+            echeances=tuple(index.get(lg.echeance_id) for lg in f.lignes),
+            payee=f.reference_virement is not None,
+        )
+        for f in session.scalars(
+            select(Facture).where(Facture.id.in_(siennes)).order_by(Facture.id)
+        )
+    )
+
+
+def _reserver_ids(session: Session, modele: type, nombre: int) -> list[int]:
+    """`nombre` ids of the table of `modele` nobody else will take (other rows point to them)."""
     if session.get_bind().dialect.name == "postgresql":
         # From the table's own sequence, as any INSERT would: concurrent inserts never clash.
         return list(
             session.scalars(
                 text(
-                    "SELECT nextval(pg_get_serial_sequence('dossiers', 'id')) "
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
                     "FROM generate_series(1, :n)"
                 ),
-                {"n": nombre},
+                {"table": modele.__tablename__, "n": nombre},
             )
         )
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE); a rowid table hands
     # out max(id) + 1 next.
-    premier = (session.scalar(select(func.max(Dossier.id))) or 0) + 1
+    premier = (session.scalar(select(func.max(modele.id))) or 0) + 1
     return list(range(premier, premier + nombre))
 
 
@@ -849,17 +1186,17 @@ def _inserer(session: Session, table: Table, rows: list[dict[str, Any]]) -> None
             )
 
 
-def _cles_prises(session: Session, opco_id: str, cles: list[str | None]) -> set[str]:
-    wanted = [c for c in cles if c is not None]
+def _deja_pris(
+    session: Session,
+    colonne: InstrumentedAttribute[Any],
+    valeurs: list[str | None],
+    *ou: ColumnElement[bool],
+) -> set[str]:
+    """Those of `valeurs` that a row matching `ou` already has in `colonne`."""
+    wanted = [v for v in valeurs if v is not None]
     pris: set[str] = set()
     for i in range(0, len(wanted), 500):
-        pris.update(
-            session.scalars(
-                select(Dossier.cle_doublon).where(
-                    Dossier.opco_id == opco_id, Dossier.cle_doublon.in_(wanted[i : i + 500])
-                )
-            )
-        )
+        pris.update(session.scalars(select(colonne).where(*ou, colonne.in_(wanted[i : i + 500]))))
     return pris
 
 
@@ -956,7 +1293,8 @@ def generer(
     if sandbox.engine.dialect.name == "postgresql" and nombre >= ANALYSE_DES:
         # Fresh statistics after a bulk load: the planner keeps using the indexes.
         with sandbox.session() as session:
-            session.execute(text("ANALYZE dossiers, evenements_dossier, echeances, frais_annexes"))
+            tables = ", ".join(m.__tablename__ for m in TABLES)
+            session.execute(text(f"ANALYZE {tables}"))
             session.commit()
     return Bilan(
         opco=opco.id,

@@ -16,6 +16,8 @@ from opco_server.services.generation import (
     dates_contrat,
     etablissement_employeur,
     naissance_apprenti,
+    numero_facture_cfa,
+    solder,
 )
 from rules.identifiants import cle_nir
 
@@ -105,6 +107,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
     base = json.loads((sandbox.settings.fixtures_dir / "dossiers" / "contrat-v14.json").read_text())
     aujourdhui = sandbox.clock.today()
     refs: dict[str, Any] = {}
+    factures = 0  # the CFA's invoices (the reset left none)
     with sandbox.session() as session:
         emetteur = dossiers.Emetteur(cfa["siren"], None, "scenario", nom)
         for etape in scenario["etapes"]:
@@ -160,6 +163,20 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
                     le,
                     "ACCORD_COMMUN",
                     "pilotage",
+                )
+            elif "solder" in etape:
+                factures += 1
+                maintenant = sandbox.clock.now()
+                numero = numero_facture_cfa(aujourdhui, factures)
+                solder(
+                    session,
+                    sandbox,
+                    opco,
+                    cfa["siren"],
+                    refs[etape["solder"]],
+                    numero,
+                    maintenant,
+                    maintenant,
                 )
             session.flush()
         session.commit()

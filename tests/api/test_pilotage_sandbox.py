@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -137,6 +138,44 @@ def test_scenario_gives_a_cfa_with_a_dossier_in_every_state(cfa, client):
     fresh = type(cfa)(cfa.client, cfa.identities)
     assert {e["etat"] for e in fresh.get("/v1/dossiers/etats").json()} == set(etats.values())
     assert client.post("/_sandbox/scenarios/inconnu").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["2026-11-23T09:00:00+00:00", "2026-12-01T07:30:00+00:00", "2027-03-01T00:30:00+00:00"],
+)
+def test_scenario_solde_is_paid_by_its_invoices(cfa, client, instant):
+    """The scenario's SOLDE went the way of a real OPCO's, whatever the day (the 1st of a
+    month too: the rupture is then on the contract's first day): rupture, invoice of every
+    échéance still owed, payment; the payment soldes it, not the control API."""
+    assert client.put("/_sandbox/horloge", json={"instant": instant}).status_code == 200
+    response = client.post("/_sandbox/scenarios/cfa-tous-etats")
+    assert response.status_code == 200, response.text
+    numero = response.json()["dossiers"]["solde"]["numeroInterne"]
+    fresh = type(cfa)(cfa.client, cfa.identities)
+    dossier = detail(fresh, numero)
+    assert dossier["cerfa"]["etat"] == "SOLDE"
+    assert dossier["cerfa"]["contrat"]["dateRupture"] <= instant[:10]
+    echeances = dossier["echeances"]
+    paye = sum(Decimal(str(e["montantRegle"])) for e in echeances)
+    assert paye == sum(Decimal(str(e["montantTotal"])) for e in echeances) > 0
+    body = fresh.get("/v2/factures/etats", params={"numeroPage": 1}).json()
+    siennes = [
+        (f, Decimal(str(d["montant"])))
+        for f in body["factures"]
+        for d in f["dossiers"]
+        if d["numeroInterneDossier"] == numero
+    ]
+    assert siennes and sum(m for _, m in siennes) == paye
+    jour = instant[:10]
+    for f, _ in siennes:
+        assert f["etatFacture"] == "REGLE" and f["dateReglement"] == jour
+        assert f["referenceVirement"].startswith(f"VIR-AKTO-{jour.replace('-', '')}-")
+    historique = client.get(f"/_sandbox/opcos/akto/dossiers/{numero}").json()["historique"]
+    soldes = [h for h in historique if h["etatApres"] == "SOLDE"]
+    assert [(h["etatAvant"], h["acteur"], h["cause"]) for h in soldes] == [
+        ("RUPTURE", "simulateur", "Toutes les échéances sont réglées.")
+    ]
 
 
 def test_fault_latency(cfa, client):
