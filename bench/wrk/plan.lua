@@ -4,12 +4,19 @@
 --   H <name>: <value>\n                       a header sent with every request
 --   R <METHOD> <path> <content-type|-> <n>\n  then n bytes of body, then \n
 -- In a body, __NOM__ becomes a surname unique to this run (args[2] is the run's salt; up to
--- 64 wrk threads), so that every POST of the same contract is a new apprentice, not a duplicate.
--- done() prints one JSON line: requests, duration, errors by kind, latency percentiles (µs).
+-- 64 wrk threads), so that every POST of the same contract is a new apprentice, not a duplicate,
+-- and every invoice has its own number (every occurrence in one body gets the same name).
+-- args[3]: the index of the plan's first request to send (default 0), so that a run goes on
+-- where the previous one (the warm-up) stopped: a plan of one-shot requests (invoices, each on
+-- its own échéance) is never replayed as long as it is long enough (one thread: -t1).
+-- done() prints one JSON line: requests, duration, errors by kind, latency percentiles (µs),
+-- `appels` (requests built: sent, answered or not) and `taille` (the plan's length).
 
 local requetes = {}
 local suivant = 0
 local compteur = 0
+appels = 0
+taille = 0
 local sel = "A"
 local gabarit = {}
 
@@ -28,6 +35,7 @@ function init(args)
   local data = fichier:read("*a")
   fichier:close()
   sel = args[2] or sel
+  suivant = tonumber(args[3] or "0")
   local entetes = {}
   local pos = 1
   while pos <= #data do
@@ -46,9 +54,12 @@ function init(args)
     end
   end
   gabarit = entetes
+  taille = #requetes
+  suivant = suivant % taille
 end
 
 function request()
+  appels = appels + 1
   suivant = suivant % #requetes + 1
   local r = requetes[suivant]
   local entetes = {}
@@ -80,13 +91,17 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local n5xx = 0
-  for _, thread in ipairs(threads) do n5xx = n5xx + thread:get("erreurs_5xx") end
+  local n5xx, nappels, ntaille = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    n5xx = n5xx + thread:get("erreurs_5xx")
+    nappels = nappels + thread:get("appels")
+    ntaille = thread:get("taille")
+  end
   io.write(string.format(
     '{"requetes": %d, "duree_us": %d, "erreurs_statut": %d, "erreurs_5xx": %d, ' ..
     '"erreurs_connexion": %d, "erreurs_lecture": %d, "erreurs_ecriture": %d, "delais": %d, ' ..
-    '"p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    '"p50_us": %d, "p99_us": %d, "max_us": %d, "appels": %d, "taille": %d}\n',
     summary.requests, summary.duration, summary.errors.status, n5xx, summary.errors.connect,
     summary.errors.read, summary.errors.write, summary.errors.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(99), latency.max, nappels, ntaille))
 end
