@@ -23,13 +23,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+SQLITE_POOL = 48
+
+
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
-    """An engine on `url`; the pool sizes apply to PostgreSQL (SQLite keeps SQLAlchemy's)."""
+    """An engine on `url`; the pool sizes apply to PostgreSQL.
+
+    A SQLite file keeps up to SQLITE_POOL connections open: as many as the threads that run
+    requests at once (anyio's 40, a2wsgi's). With SQLAlchemy's default of 5 (+10 overflow),
+    every connection beyond the fifth was opened and closed per request, and opening one
+    (its PRAGMAs, WAL mode included) cost more CPU than the request's own queries."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
+        pool = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            pool = {"pool_size": SQLITE_POOL, "max_overflow": SQLITE_POOL}
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
