@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, inspect, make_url, text
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -123,8 +123,33 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
 
 def make_sessionmaker(engine: Engine, apart: dict[type, Engine] | None = None) -> sessionmaker:
     """Sessions on `engine`; the models of `apart` (the request journal's, on SQLite: ORM and
-    Core statements alike) are read and written on their own engine instead."""
-    return sessionmaker(bind=engine, binds=apart or {}, expire_on_commit=False)
+    Core statements alike) are read and written on their own engine instead.
+
+    The routing is a `get_bind` that compares the statement's model or table, not Session's
+    `binds` (which walks every statement's clauses: ~0.15 ms of CPU per statement)."""
+    if not apart:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    par_table = {modele.__table__: cible for modele, cible in apart.items()}
+    routee = type(
+        "SessionRoutee", (_SessionRoutee,), {"_par_modele": apart, "_par_table": par_table}
+    )
+    return sessionmaker(bind=engine, class_=routee, expire_on_commit=False)
+
+
+class _SessionRoutee(Session):
+    _par_modele: dict[type, Engine] = {}  # noqa: RUF012 (set per sandbox by make_sessionmaker)
+    _par_table: dict[Table, Engine] = {}  # noqa: RUF012
+
+    def get_bind(self, mapper=None, clause=None, **kw):  # type: ignore[no-untyped-def, override]
+        if mapper is not None:
+            cible = self._par_modele.get(getattr(mapper, "class_", mapper))
+            if cible is not None:
+                return cible
+        elif clause is not None:
+            cible = self._par_table.get(getattr(clause, "table", None))
+            if cible is not None:
+                return cible
+        return super().get_bind(mapper, clause=clause, **kw)
 
 
 def migrate(engine: Engine) -> None:

@@ -135,11 +135,11 @@ class Sandbox:
         """Once per request: read the shared version (and the back office's next due
         instant); reload the shared state only if another worker or action changed it."""
         generation = self._generation
+        version, self.prochaine_action = partage.lire_version(self.engine)
+        courant = self.partage
+        if courant is not None and courant.version == version:
+            return courant
         with self.session(lecture=True) as session:
-            version, self.prochaine_action = partage.lire_version(session)
-            courant = self.partage
-            if courant is not None and courant.version == version:
-                return courant
             commun = partage.charger(session, version)
         self._adopter(generation=generation, commun=commun)
         return commun

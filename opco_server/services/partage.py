@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import event, func, or_, select, update
+from sqlalchemy import Engine, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from opco_server.clock import State, aware
@@ -91,14 +91,28 @@ class Instantane:
     cle_jetons: str
 
 
-def lire_version(session: Session) -> tuple[int, datetime | None]:
-    """The one read of every request: (version, back office's next due instant)."""
-    row = session.execute(
-        select(EtatPartage.version, EtatPartage.prochaine_action).where(EtatPartage.id == LIGNE)
-    ).first()
+def lire_version(engine: Engine) -> tuple[int, datetime | None]:
+    """The one read of every request: (version, back office's next due instant).
+
+    On the pooled DBAPI connection, without the ORM: through a Session, this one-row read cost
+    ~0.5 ms of CPU (binds, compilation cache key, events), ten times the query itself."""
+    connexion = engine.raw_connection()
+    try:
+        curseur = connexion.cursor()
+        curseur.execute(_LIRE_VERSION)
+        row = curseur.fetchone()
+        curseur.close()
+    finally:
+        connexion.close()  # back to the pool (which rolls back what the driver began)
     if row is None:
         return 0, None
-    return row.version, aware(row.prochaine_action) if row.prochaine_action else None
+    version, prochaine = row
+    if isinstance(prochaine, str):  # SQLite stores it as text
+        prochaine = datetime.fromisoformat(prochaine)
+    return int(version), aware(prochaine) if prochaine else None
+
+
+_LIRE_VERSION = f"SELECT version, prochaine_action FROM etat_partage WHERE id = {LIGNE}"
 
 
 def charger(session: Session, version: int) -> Instantane:

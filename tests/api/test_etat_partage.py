@@ -112,16 +112,24 @@ def test_a_reset_voids_the_tokens_issued_before(client, cfa):
     assert _codes(response) == ["AUTH_TOKEN_INVALID"]
 
 
-def test_a_norm_request_reads_one_row_of_shared_state(cfa, contrat, sandbox):
+def test_a_norm_request_reads_one_row_of_shared_state(cfa, contrat, sandbox, monkeypatch):
+    from opco_server.services import partage
+
     numero = cfa.post("/v1/dossiers", json=contrat).json()["numeroInterne"]
     headers = cfa.headers()
+    lectures = []
+    lire = partage.lire_version
+    monkeypatch.setattr(partage, "lire_version", lambda e: lectures.append(e) or lire(e))
     with _requetes(sandbox) as requetes:
         assert cfa.get("/v1/status", headers=headers).status_code == 200
-    assert [t for t in requetes] == ["etat_partage"]
+    # The version row, on the raw DBAPI connection; nothing else: no token, key, clock, fault.
+    assert (len(lectures), requetes) == (1, [])
     with _requetes(sandbox) as requetes:
         assert cfa.get(f"/v2/dossiers?numeroInterne={numero}", headers=headers).status_code == 200
-    assert requetes[0] == "etat_partage"
-    assert not {"horloge", "parametres", "pannes", "cles_cfa", "editeurs"} & set(requetes)
+    assert len(lectures) == 2 and requetes[0] == "dossiers"
+    assert not {"horloge", "parametres", "pannes", "cles_cfa", "editeurs", "etat_partage"} & set(
+        requetes
+    )
 
 
 def test_the_back_office_runs_on_the_worker_that_sees_its_instant_first(
