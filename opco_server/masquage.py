@@ -72,9 +72,18 @@ def masquer_donnees(texte: str) -> str:
     return _NIR.sub(lambda m: masquer_nir(m[0]), texte)
 
 
+# Every shape above needs 13 characters at least (a NIR without its key; the shortest IBAN is
+# 14, a JWT 13, a hex key 40, a token 43), and a digit, "eyJ" or a run of 40 hex digits: a
+# text without any of them is returned as it is, without running the five patterns.
+_LONGUEUR_MIN = 13
+_CANDIDAT = re.compile(r"\d|eyJ|[0-9a-fA-F]{40}")
+
+
 def masquer_texte(texte: str) -> str:
     """NIRs, IBANs, keys, tokens and secrets recognised by their shape, masked; NULs dropped."""
     texte = nettoyer(texte)
+    if len(texte) < _LONGUEUR_MIN or _CANDIDAT.search(texte) is None:
+        return texte
     texte = _JWT.sub(lambda m: m[0][:4] + "…", texte)
     texte = _HEX.sub(lambda m: m[0][:4] + "…", texte)
     texte = _URLSAFE.sub("***", texte)
@@ -119,20 +128,44 @@ def masquer(valeur: Any, nom: object = "") -> Any:
     """A JSON-like value with every secret and personal datum masked, by name and by shape.
 
     Keys are masked too (a NIR may be a key); non-finite numbers become strings (PostgreSQL's
-    JSON refuses NaN) and a NIR-shaped integer is masked like a string.
+    JSON refuses NaN) and a NIR-shaped integer is masked like a string. Within one value, each
+    distinct key is classified once (a page of 50 états repeats the same keys 50 times).
     """
-    if isinstance(valeur, dict):
-        return {masquer_texte(str(k)): masquer(v, k) for k, v in valeur.items()}
-    if isinstance(valeur, list | tuple):
-        return [masquer(v, nom) for v in valeur]
-    if isinstance(valeur, bool) or valeur is None:
-        return valeur
-    if isinstance(valeur, float):
-        return valeur if math.isfinite(valeur) else str(valeur)
-    if isinstance(valeur, int):
-        if nature(nom) is None and _NIR.fullmatch(str(valeur)) is None:
+    return _Masqueur().masquer(valeur, nom)
+
+
+class _Masqueur:
+    def __init__(self) -> None:
+        self.natures: dict[object, str | None] = {}
+        self.cles: dict[object, str] = {}
+
+    def cle(self, nom: object) -> str:
+        if nom not in self.cles:
+            self.cles[nom] = masquer_texte(str(nom))
+        return self.cles[nom]
+
+    def nature(self, nom: object) -> str | None:
+        if nom not in self.natures:
+            self.natures[nom] = nature(nom)
+        return self.natures[nom]
+
+    def masquer(self, valeur: Any, nom: object) -> Any:
+        if isinstance(valeur, dict):
+            return {self.cle(k): self.masquer(v, k) for k, v in valeur.items()}
+        if isinstance(valeur, list | tuple):
+            return [self.masquer(v, nom) for v in valeur]
+        if isinstance(valeur, bool) or valeur is None:
             return valeur
-        return masquer_valeur(str(valeur), nom)
-    if isinstance(valeur, str):
-        return masquer_valeur(valeur, nom) if valeur else valeur
-    return masquer_texte(str(valeur))
+        if isinstance(valeur, float):
+            return valeur if math.isfinite(valeur) else str(valeur)
+        if isinstance(valeur, int):
+            if self.nature(nom) is None and _NIR.fullmatch(str(valeur)) is None:
+                return valeur
+            return masquer_valeur(str(valeur), nom)
+        if isinstance(valeur, str):
+            if not valeur:
+                return valeur
+            return (
+                masquer_texte(valeur) if self.nature(nom) is None else masquer_valeur(valeur, nom)
+            )
+        return masquer_texte(str(valeur))
