@@ -43,8 +43,10 @@ def test_the_shortcut_masks_exactly_what_the_patterns_mask(texte):
 @given(
     st.recursive(
         st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30), _MORCEAUX),
-        lambda enfants: st.lists(enfants, max_size=4)
-        | st.dictionaries(st.sampled_from(["nir", "iban", "nom", "clientSecret", "x"]), enfants),
+        lambda enfants: (
+            st.lists(enfants, max_size=4)
+            | st.dictionaries(st.sampled_from(["nir", "iban", "nom", "clientSecret", "x"]), enfants)
+        ),
         max_leaves=20,
     )
 )
