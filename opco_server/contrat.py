@@ -9,15 +9,27 @@ document is the whole norm (every operation, the norm's scopes), as the API then
 
 The document is computed once per OPCO and profile; the scheme and host of the token URL and
 the server come from each request (Host header, else the server's address).
+
+It also serves the Swagger UI page itself, `/{opco}/ui/` (and `/{opco}/ui/index.html`; the static
+files stay connexion's): connexion's page, titled with the OPCO's name and, at an OPCO that uses
+DPoP (Afdas), with a `requestInterceptor` that signs in the browser (WebCrypto) the proof the
+token request needs, so that « Authorize » then « Try it out » work there too. The resource
+calls only need the Bearer token. Its Content-Security-Policy allows only the page's own
+scripts: the files under `/{opco}/ui/` and its one inline script, by hash.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 import re
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from connexion.jsonifier import Jsonifier
 from connexion.spec import resolve_refs
 from connexion.utils import yamldumper
@@ -31,6 +43,9 @@ CHEMINS = {"/openapi.json": "application/json", "/openapi.yaml": "text/yaml"}
 METHODES = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _URL_BASE = "@@opco-sandbox-url-base@@"  # replaced per request by scheme://host/{opco}
 _HOTE = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+_TEMPLATES = Path(__file__).parent / "templates"
+PAGES_UI = ("/ui/", "/ui/index.html")
+_SCRIPT_EN_LIGNE = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 _SCOPES_CONNUS = {".default": "Tous les droits accordés au client (.default)."}
 
 _ERREURS = {
@@ -77,7 +92,8 @@ def document(spec: dict[str, Any], opco_nom: str, dialecte: Dialecte) -> dict[st
         dpop = (
             "Jeton lié à une preuve DPoP (RFC 9449) : `POST /connect/token` exige l'en-tête "
             "`DPoP` (JWT signé par la clé du client, `htm`, `htu`, `iat`, `jti` unique) ; "
-            "Swagger UI ne sait pas la produire (utilisez votre client)."
+            "la Swagger UI de la sandbox la signe elle-même dans le navigateur (contexte sécurisé : "
+            "HTTPS ou localhost)."
         )
         notes.append(dpop)
         oauth["description"] = oauth.get("description", "") + "\n" + dpop + "\n"
@@ -89,7 +105,9 @@ def document(spec: dict[str, Any], opco_nom: str, dialecte: Dialecte) -> dict[st
                     "name": "DPoP",
                     "in": "header",
                     "required": True,
-                    "description": "Preuve DPoP (RFC 9449), un JWT par requête.",
+                    "description": "Preuve DPoP (RFC 9449), un JWT par requête. Dans la Swagger "
+                    "UI de la sandbox, saisissez n'importe quelle valeur (ex. `auto`) : la page "
+                    "la remplace par une preuve qu'elle signe ; un JWT saisi est envoyé tel quel.",
                     "schema": {"type": "string"},
                 }
             )
@@ -167,37 +185,99 @@ def url_base(scope: Scope) -> str:
     return f"{schema}://{hote}{scope.get('root_path', '')}"
 
 
+class PagesUI:
+    """The Swagger UI page of each OPCO (templates/swagger_ui.html), compiled on first use."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    @cached_property
+    def _modele(self) -> jinja2.Template:
+        environnement = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        return environnement.get_template("swagger_ui.html")
+
+    @cached_property
+    def entetes(self) -> list[tuple[bytes, bytes]]:
+        """Security headers: scripts from the page's own directory and its one inline script."""
+        scripts = {
+            script
+            for dpop in (False, True)
+            for script in _SCRIPT_EN_LIGNE.findall(self._rendre("", "OPCO", dpop))
+        }
+        if len(scripts) != 1:
+            raise RuntimeError("swagger_ui.html must have one constant inline script")
+        empreinte = base64.b64encode(hashlib.sha256(scripts.pop().encode()).digest()).decode()
+        csp = (
+            f"default-src 'self'; script-src 'self' 'sha256-{empreinte}'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+        return [
+            (b"content-security-policy", csp.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cache-control", b"no-cache"),
+        ]
+
+    def pour(self, scope: Scope, opco_id: str) -> str:
+        opco = self.sandbox.opcos[opco_id]
+        # The OPCO's own dialect, whatever the profile: under « norme-stricte » a proof is not
+        # required, but one that is sent is checked, and the page's proofs are valid.
+        return self._rendre(scope.get("root_path", "").rstrip("/"), opco.nom, opco.dialecte.dpop)
+
+    def _rendre(self, base: str, nom: str, dpop: bool) -> str:
+        config = {"url": base + "/openapi.json", "jeton": base + "/connect/token", "dpop": dpop}
+        return self._modele.render(titre=f"Swagger UI — {nom}", nom=nom, dpop=dpop, config=config)
+
+
 class ContratMiddleware:
-    """Answers `/{opco}/openapi.json` and `/{opco}/openapi.yaml` with that OPCO's document."""
+    """Answers `/{opco}/openapi.json` and `/{opco}/openapi.yaml` with that OPCO's document,
+    and `/{opco}/ui/` with its Swagger UI page."""
 
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
         self.contrats = Contrats(sandbox)
+        self.pages = PagesUI(sandbox)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         opco_id = scope.get(SCOPE_OPCO)
         if scope["type"] == "http" and opco_id and scope["method"] in ("GET", "HEAD"):
-            media = CHEMINS.get(chemin_relatif(scope))
+            chemin = chemin_relatif(scope)
+            media = CHEMINS.get(chemin)
             if media is not None:
                 texte = self.contrats.pour(scope, opco_id)
                 if media != "application/json":
                     texte = yamldumper(json.loads(texte))
-                corps = texte.encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [
-                            (b"content-type", media.encode()),
-                            (b"content-length", str(len(corps)).encode()),
-                        ],
-                    }
-                )
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b"" if scope["method"] == "HEAD" else corps,
-                    }
-                )
+                await _repondre(scope, send, media, texte.encode())
+                return
+            if chemin in PAGES_UI:
+                corps = self.pages.pour(scope, opco_id).encode()
+                await _repondre(scope, send, "text/html; charset=utf-8", corps, self.pages.entetes)
                 return
         await self.app(scope, receive, send)
+
+
+async def _repondre(
+    scope: Scope,
+    send: Send,
+    media: str,
+    corps: bytes,
+    entetes: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", media.encode()),
+                (b"content-length", str(len(corps)).encode()),
+                *(entetes or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else corps})

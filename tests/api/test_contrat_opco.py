@@ -3,10 +3,14 @@ scopes, DPoP at Afdas, an absolute token URL; the strict profile serves the whol
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 import pytest
 import yaml
 
-from opco_server.contrat import METHODES
+from opco_server.contrat import METHODES, PagesUI
 
 
 def _operations(doc: dict) -> set[str]:
@@ -91,6 +95,36 @@ def test_yaml_and_swagger_ui_load_the_same_contract(client):
     assert "/v1/conventions" not in doc["paths"]  # Santé does not take conventions
     page = client.get("/sante/ui/")
     assert page.status_code == 200 and "/sante/openapi.json" in page.text
+
+
+def test_the_swagger_ui_page_signs_dpop_proofs_at_afdas_only(client, sandbox):
+    afdas = client.get("/afdas/ui/")
+    assert afdas.status_code == 200 and afdas.headers["content-type"].startswith("text/html")
+    assert "<title>Swagger UI — Afdas</title>" in afdas.text
+    assert "requestInterceptor" in afdas.text and "crypto.subtle.generateKey" in afdas.text
+    assert '"dpop": true' in afdas.text and '"jeton": "/afdas/connect/token"' in afdas.text
+    assert 'id="opco-sandbox-avis-dpop"' in afdas.text  # shown out of a secure context
+    akto = client.get("/akto/ui/")
+    assert akto.status_code == 200 and '"url": "/akto/openapi.json"' in akto.text
+    assert '"dpop": false' in akto.text and 'id="opco-sandbox-avis-dpop"' not in akto.text
+    assert client.get("/AFDAS/ui/index.html").text == afdas.text
+    tete = client.head("/afdas/ui/")
+    assert tete.status_code == 200 and tete.content == b""
+    assert tete.headers["content-length"] == str(len(afdas.content))
+    assert client.get("/afdas/ui/swagger-ui-bundle.js").status_code == 200  # still connexion's
+
+    # Only the page's own scripts: its directory and its one inline script, by hash.
+    (script,) = re.findall(r"<script>(.*?)</script>", afdas.text, re.DOTALL)
+    empreinte = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    csp = dict(d.strip().split(" ", 1) for d in afdas.headers["content-security-policy"].split(";"))
+    assert csp["script-src"] == f"'self' 'sha256-{empreinte}'"
+    assert akto.headers["content-security-policy"] == afdas.headers["content-security-policy"]
+    assert afdas.headers["x-content-type-options"] == "nosniff"
+
+    # What the page is given is escaped: JSON in a data block, HTML text.
+    hostile = '/x"</script><script>alert(1)</script>'
+    page = PagesUI(sandbox).pour({"root_path": hostile + "/afdas"}, "afdas")
+    assert "<script>alert(1)" not in page and page.count("</script>") == 4
 
 
 def test_the_strict_profile_serves_the_whole_norm(client, norme_ops):
