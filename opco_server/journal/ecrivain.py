@@ -122,9 +122,9 @@ class EcrivainJournal:
         lignes = [(entry, ligne(self.sandbox, entry)) for entry in lot]
         try:
             with self._sessions() as session:
-                with session.no_autoflush:
-                    for entry, champs in lignes:
-                        self._enregistrer(session, entry, champs)
+                journal.enregistrer_lot(
+                    session, [self._valeurs(entry, champs) for entry, champs in lignes]
+                )
                 journal.elaguer(session, self.sandbox, len(lignes))
                 session.commit()
             return
@@ -146,9 +146,9 @@ class EcrivainJournal:
         except Exception:
             logger.exception("élagage du journal impossible")
 
-    def _enregistrer(self, session: Any, entry: dict[str, Any], champs: dict[str, Any]) -> None:
+    def _valeurs(self, entry: dict[str, Any], champs: dict[str, Any]) -> dict[str, Any]:
         try:
-            journal.enregistrer(session, **champs)
+            return journal.valeurs(**champs)
         except Exception:
             logger.exception("entrée du journal illisible (%s)", champs["chemin"])
-            journal.enregistrer(session, **illisible(entry))
+            return journal.valeurs(**illisible(entry))

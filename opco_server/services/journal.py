@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from opco_server.errors import OAuthError
@@ -34,8 +34,18 @@ def _client_basic(entetes: dict[str, str]) -> str | None:
     return basic[0] if basic else None
 
 
-def enregistrer(
-    session: Session,
+def enregistrer(session: Session, **champs: Any) -> None:
+    """Add the row of one request (see `valeurs`)."""
+    session.execute(insert(EntreeJournal), [valeurs(**champs)])
+
+
+def enregistrer_lot(session: Session, lignes: list[dict[str, Any]]) -> None:
+    """Add the rows of a batch in one statement (executemany, no ORM unit of work)."""
+    if lignes:
+        session.execute(insert(EntreeJournal), lignes)
+
+
+def valeurs(
     *,
     opco_id: str,
     methode: str,
@@ -55,9 +65,10 @@ def enregistrer(
     reponse_entetes: dict[str, str],
     reponse_corps: Any,
     ecarts: list[dict[str, str]] | None = None,
-) -> None:
-    """Add the row of one request: `client_id` and `cfa_siren` are the token's editor and the
-    key's CFA as authentication found them during the request (opco_server.journal.capture)."""
+) -> dict[str, Any]:
+    """The column values of one request's row: `client_id` and `cfa_siren` are the token's
+    editor and the key's CFA as authentication found them during the request
+    (opco_server.journal.capture)."""
     codes = []
     if isinstance(reponse_corps, dict):
         codes = [e.get("code") for e in reponse_corps.get("errors", []) if isinstance(e, dict)]
@@ -68,7 +79,7 @@ def enregistrer(
         if client_id is None and isinstance(corps, dict):
             client_id = corps.get("client_id")
         client_id = client_id if isinstance(client_id, str) else None
-    entree = EntreeJournal(
+    return dict(
         horodatage=horodatage,
         horodatage_reel=horodatage_reel,
         opco_id=opco_id,
@@ -101,7 +112,6 @@ def enregistrer(
         retry_after=int(retry) if retry and retry.isdigit() else None,
         empreinte=empreinte(corps_brut) if operation and "transmettre" in operation else None,
     )
-    session.add(entree)
 
 
 def _court(valeur: str | None, taille: int) -> str | None:
