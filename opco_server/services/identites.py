@@ -195,21 +195,14 @@ def verifier_scopes(demande: str | None, connus: tuple[str, ...]) -> None:
 def verifier_jeton(commun: partage.Instantane, opco_id: str, token: str) -> TokenInfo:
     """The editor behind a token of this OPCO: signature, audience, expiry (real time),
     revocations and the editor's own state, all from the shared state this worker holds."""
-    import jwt
-
-    try:
-        claims = jwt.decode(
-            token,
-            commun.cle_jetons,
-            algorithms=["HS256"],
-            audience=opco_id,
-            # Expiry is checked below to the microsecond (PyJWT truncates to the second).
-            options={"verify_exp": False, "verify_iat": False, "require": ["exp", "iat", "eid"]},
-        )
-        editeur = commun.editeurs.get(claims["eid"])
-        emis, expire = float(claims["iat"]), float(claims["exp"])
-    except (jwt.PyJWTError, TypeError, ValueError) as exc:
-        raise _jeton_inconnu() from exc
+    claims = commun.jetons_verifies.get((opco_id, token))
+    if claims is None:
+        claims = _decoder(commun, opco_id, token)
+        if len(commun.jetons_verifies) >= JETONS_EN_MEMOIRE:
+            commun.jetons_verifies.clear()
+        commun.jetons_verifies[(opco_id, token)] = claims
+    editeur = commun.editeurs.get(claims["eid"])
+    emis, expire = claims["iat"], claims["exp"]
     if editeur is None or editeur.client_id != claims.get("sub"):
         raise _jeton_inconnu()
     revocation = next((r for r in commun.revocations if r.couvre(opco_id, editeur.id, emis)), None)
@@ -221,7 +214,36 @@ def verifier_jeton(commun: partage.Instantane, opco_id: str, token: str) -> Toke
         )
     if editeur.revoque:
         raise Unauthorized.one("AUTH_TOKEN_INVALID", "Les identifiants de l'éditeur sont révoqués.")
-    return TokenInfo(editeur.id, editeur.client_id, str(claims.get("scope", "")))
+    return TokenInfo(editeur.id, editeur.client_id, claims["scope"])
+
+
+# Signatures already checked, per shared state (a client sends the same token many times):
+# decoding and checking a JWT costs more than the rest of the authentication. Revocations,
+# expiry and the editor are still checked at every request.
+JETONS_EN_MEMOIRE = 10_000
+
+
+def _decoder(commun: partage.Instantane, opco_id: str, token: str) -> dict:
+    import jwt
+
+    try:
+        claims = jwt.decode(
+            token,
+            commun.cle_jetons,
+            algorithms=["HS256"],
+            audience=opco_id,
+            # Expiry is checked by the caller to the microsecond (PyJWT truncates to seconds).
+            options={"verify_exp": False, "verify_iat": False, "require": ["exp", "iat", "eid"]},
+        )
+        return {
+            "eid": claims["eid"],
+            "sub": claims.get("sub"),
+            "scope": str(claims.get("scope", "")),
+            "iat": float(claims["iat"]),
+            "exp": float(claims["exp"]),
+        }
+    except (jwt.PyJWTError, TypeError, ValueError, KeyError) as exc:
+        raise _jeton_inconnu() from exc
 
 
 def _jeton_inconnu() -> Unauthorized:

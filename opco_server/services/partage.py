@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Any
@@ -89,6 +89,9 @@ class Instantane:
     cles: Mapping[str, CleConnue]  # by the key's SHA-256
     revocations: tuple[Revocation, ...]
     cle_jetons: str
+    # Tokens whose signature this worker checked with `cle_jetons` (identites.verifier_jeton):
+    # a cache that lives and dies with this state (a new signing key, a new state).
+    jetons_verifies: dict[tuple[str, str], dict] = field(default_factory=dict, compare=False)
 
 
 def lire_version(engine: Engine) -> tuple[int, datetime | None]:
