@@ -15,7 +15,18 @@ from opco_server.errors import Forbidden, Unauthorized
 from opco_server.services import identites
 
 
-class BearerTokenHandler(OAuthSecurityHandler):
+class _SignaturesConnues:
+    """connexion inspects the verification function's signature at every request (~0.1 ms);
+    the answer never changes: kept per handler and function."""
+
+    def _accepts_kwarg(self, func, keyword: str) -> bool:  # type: ignore[no-untyped-def, override]
+        connues = self.__dict__.setdefault("_signatures", {})
+        if (func, keyword) not in connues:
+            connues[(func, keyword)] = super()._accepts_kwarg(func, keyword)  # type: ignore[misc]
+        return connues[(func, keyword)]
+
+
+class BearerTokenHandler(_SignaturesConnues, OAuthSecurityHandler):
     def _get_verify_func(self, token_info_func, scope_validate_func, required_scopes):  # type: ignore[no-untyped-def]
         check = self.check_oauth_func(token_info_func, scope_validate_func)
 
@@ -36,7 +47,7 @@ class BearerTokenHandler(OAuthSecurityHandler):
         return wrapper
 
 
-class CfaKeyHandler(ApiKeySecurityHandler):
+class CfaKeyHandler(_SignaturesConnues, ApiKeySecurityHandler):
     def _get_verify_func(self, api_key_info_func, loc, name, required_scopes):  # type: ignore[no-untyped-def]
         check = self.check_api_key(api_key_info_func)
 
