@@ -30,6 +30,7 @@ from opco_server.middleware import CONTROL_PREFIX, RoutingMiddleware
 from opco_server.pannes import PannesMiddleware
 from opco_server.sandbox import Sandbox
 from opco_server.security import SECURITY_MAP
+from opco_server.seed import preparer_base
 from opco_server.validation import VALIDATOR_MAP
 
 
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     sandbox = Sandbox(settings, clock)
     sandbox.journal = EcrivainJournal(sandbox)
-    sandbox.prepare_database()
+    preparer_base(sandbox)
 
     app = connexion.FlaskApp(__name__, specification_dir=str(settings.spec_dir))
     app.app.url_map.converters["default"] = app.app.url_map.converters["string"] = _Segment
@@ -149,7 +150,8 @@ def _catch_up() -> None:
 
     sandbox = context.sandbox()
     now = sandbox.clock.now()
-    if sandbox.prochaine_action is None or sandbox.prochaine_action > now:
+    prochaine = sandbox.etat.prochaine_action
+    if prochaine is None or prochaine > now:
         return
     with sandbox.session() as session:
         simulateur.traiter(session, sandbox, now)

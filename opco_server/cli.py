@@ -131,7 +131,7 @@ def _exemple(args: argparse.Namespace) -> int:
     sandbox = _sandbox(args)
     try:
         if jour is None:  # the sandbox clock's day (moved by the control API, persisted)
-            sandbox.synchroniser()
+            sandbox.etat.synchroniser()
             jour = sandbox.clock.today()
         if args.type == "contrat":
             body = exemples.contrat(sandbox, jour, args.opco)
@@ -179,9 +179,10 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
 
 def _sandbox(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from opco_server.sandbox import Sandbox
+    from opco_server.seed import preparer_base
 
     sandbox = Sandbox(_settings(args))
-    sandbox.prepare_database()
+    preparer_base(sandbox)
     return sandbox
 
 

@@ -37,7 +37,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server.context import SCOPE_OPCO, chemin_relatif
 from opco_server.opcos import Dialecte
-from opco_server.sandbox import PROFIL_STRICT, Sandbox
+from opco_server.sandbox import Sandbox
+from opco_server.services.partage import PROFIL_STRICT
 
 CHEMINS = {"/openapi.json": "application/json", "/openapi.yaml": "text/yaml"}
 METHODES = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -152,7 +153,7 @@ class Contrats:
         self._cache: dict[tuple[str, str], str] = {}
 
     def texte(self, opco_id: str) -> str:
-        strict = self.sandbox.profil == PROFIL_STRICT
+        strict = self.sandbox.etat.profil == PROFIL_STRICT
         cle = (opco_id, PROFIL_STRICT if strict else "dialectes")
         if cle not in self._cache:
             spec = self.sandbox.spec

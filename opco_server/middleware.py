@@ -100,7 +100,7 @@ class RoutingMiddleware:
         # Off the event loop: adopt the shared clock and profile, and read this OPCO's
         # simulated faults once (PannesMiddleware takes them from the scope).
         opco = scope.get(SCOPE_OPCO)
-        scope[SCOPE_PANNE] = await anyio.to_thread.run_sync(self.sandbox.instantane, opco)
+        scope[SCOPE_PANNE] = await anyio.to_thread.run_sync(self.sandbox.etat.pannes_de, opco)
         await self.app(scope, receive, send)
 
     @staticmethod

@@ -1,30 +1,31 @@
-"""The sandbox's shared state, built once by create_app: settings, database, clock, OPCOs."""
+"""What every part of the sandbox holds, built once by create_app: settings, clock, OPCOs,
+referential, specs, database engines and sessions, and this worker's copy of the shared state.
+
+A container: the wiring (migrations and demo data, the journal's writer, the shared state's
+synchronisation) lives in create_app and in the services that own it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from opco_server import db, yamlfile
-from opco_server.clock import Clock, State
+from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.models.journal import EntreeJournal
 from opco_server.opcos import STRICT, Dialecte, OpcoRegistry
 from opco_server.referentiel import charger_referentiel
 from opco_server.services import partage
+from opco_server.services.partage import PROFIL_STRICT
 
 if TYPE_CHECKING:
     from opco_server.journal.ecrivain import EcrivainJournal
-
-PROFIL_DIALECTES, PROFIL_STRICT = "dialectes", "norme-stricte"
 
 
 class Sandbox:
@@ -54,20 +55,9 @@ class Sandbox:
             self.engine.execution_options(**db.LECTURE),
             {EntreeJournal: apart.execution_options(**db.LECTURE)} if apart is not None else None,
         )
-        # The shared state (clock, profile, faults, editors, keys, token revocations) is held
-        # here and reloaded when the version every change bumps has moved (services/partage):
-        # one read of one row per request. Changes are made under lock (one at a time in this
-        # worker: _verrou_partage); _generation counts this worker's changes, so that a
-        # reload that read the database before a change of this worker committed does not
-        # undo it.
-        self._verrou_partage = threading.Lock()
-        self._adoption = threading.Lock()
-        self._generation = 0
-        self.partage: partage.Instantane | None = None
-        self.prochaine_action: datetime | None = None  # the back office's next due instant
-        partage.suivre(self.sessionmaker)
-        self.clock.shared = self._changer_horloge
-        self.profil = PROFIL_DIALECTES
+        # This worker's copy of the shared state and the changes it makes to it (clock,
+        # profile, faults, editors, keys, token revocations): services/partage.EtatLocal.
+        self.etat = partage.EtatLocal(self.clock, self.engine, self.sessionmaker, self.session)
         # Signs the console's anti-CSRF tokens and flash messages: derived from the admin
         # token, else the configured secret (one per multi-worker server), else random.
         if settings.admin_token:
@@ -83,66 +73,9 @@ class Sandbox:
     def dialecte(self, opco_id: str) -> Dialecte:
         """The OPCO's dialect, or the strict norm when the strict profile is on."""
         opco = self.opcos.get(opco_id)
-        if opco is None or self.profil == PROFIL_STRICT:
+        if opco is None or self.etat.profil == PROFIL_STRICT:
             return STRICT
         return opco.dialecte
-
-    def set_profil(self, profil: str) -> None:
-        from opco_server.models import Parametre
-        from opco_server.services import compteurs
-
-        with self._verrou_partage, self.session() as session:
-            valeurs = {"nom": "profil", "valeur": profil}
-            compteurs.inserer_si_absent(session, Parametre, valeurs)
-            session.merge(Parametre(**valeurs))
-            session.commit()
-            self._adopter(profil=profil)
-
-    def _changer_horloge(self, change: Callable[[State], State]) -> None:
-        """Clock.shared: apply a change to the persisted clock atomically, then adopt it."""
-        from opco_server.services import horloge
-
-        with self._verrou_partage, self.session() as session:
-            etat = horloge.changer(session, self.clock.state(), change)
-            session.commit()
-            self._adopter(horloge=etat)
-
-    def _adopter(
-        self,
-        horloge: State | None = None,
-        profil: str | None = None,
-        generation: int | None = None,
-        commun: partage.Instantane | None = None,
-    ) -> None:
-        """Take the shared state as committed: a change of this worker (generation None), or
-        what a reload read (ignored if a change of this worker committed since it started)."""
-        with self._adoption:
-            if generation is None:
-                self._generation += 1
-            elif generation != self._generation:
-                return
-            if commun is not None:
-                self.partage = commun
-                horloge = horloge or commun.horloge
-                # No row: the default profile (a reset empties the table).
-                profil = profil or commun.profil or PROFIL_DIALECTES
-            if horloge is not None:
-                self.clock.restore(*horloge)
-            if profil is not None:
-                self.profil = profil
-
-    def synchroniser(self) -> partage.Instantane:
-        """Once per request: read the shared version (and the back office's next due
-        instant); reload the shared state only if another worker or action changed it."""
-        generation = self._generation
-        version, self.prochaine_action = partage.lire_version(self.engine)
-        courant = self.partage
-        if courant is not None and courant.version == version:
-            return courant
-        with self.session(lecture=True) as session:
-            commun = partage.charger(session, version)
-        self._adopter(generation=generation, commun=commun)
-        return commun
 
     def fermer(self) -> None:
         """Flush the journal, stop its writer thread, close the database connections."""
@@ -150,16 +83,6 @@ class Sandbox:
             self.journal.arreter()
         self.engine.dispose()
         self.engine_journal.dispose()
-
-    def etat_partage(self) -> partage.Instantane:
-        """The shared state this worker holds (read by this request's synchroniser)."""
-        return self.partage if self.partage is not None else self.synchroniser()
-
-    def instantane(self, opco_id: str | None) -> Any:
-        """Once per request, off the event loop: the shared state up to date (synchroniser),
-        then the OPCO's simulated faults (a detached row; None if none)."""
-        commun = self.synchroniser()
-        return None if opco_id is None else commun.pannes.get(opco_id)
 
     def allowed_methods(self, path: str) -> list[str]:
         return self._methods.get(path.lower().rstrip("/") or "/", [])
@@ -179,22 +102,6 @@ class Sandbox:
             yield session
         finally:
             session.close()
-
-    def prepare_database(self) -> None:
-        if self.settings.migrate:
-            db.migrate(self.engine)
-        if self.engine_journal.dialect.name == "sqlite":
-            # Its own file, not under Alembic.
-            db.create_journal_table(self.engine_journal, EntreeJournal.__table__)
-        if self.settings.seed_demo:
-            from opco_server.seed import seed_if_empty
-
-            with self.session() as session:
-                seed_if_empty(session, self)
-                session.commit()
-        with self.session() as session:
-            partage.initialiser(session)
-            session.commit()
 
 
 def _spec_index(spec: dict) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:

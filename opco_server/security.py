@@ -68,7 +68,7 @@ SECURITY_MAP = {"oauth2": BearerTokenHandler, "apiKey": CfaKeyHandler}
 def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-tokenInfoFunc: the editor behind a valid, unexpired token of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    info = identites.verifier_jeton(sandbox.etat_partage(), opco_id, token)
+    info = identites.verifier_jeton(sandbox.etat.courant(), opco_id, token)
     noter_appelant(request.scope, client_id=info.client_id)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 
@@ -76,6 +76,6 @@ def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
 def verify_cfa_key(apikey: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-apikeyInfoFunc: the CFA SIREN behind a valid, unexpired key of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    siren = identites.verifier_cle(sandbox.etat_partage(), sandbox.clock, opco_id, apikey)
+    siren = identites.verifier_cle(sandbox.etat.courant(), sandbox.clock, opco_id, apikey)
     noter_appelant(request.scope, siren=siren)
     return {"sub": siren, "siren": siren, "scope": ""}

@@ -1,4 +1,5 @@
-"""Demo data: fixtures/demo.yaml loaded through the services, never raw INSERTs."""
+"""The database made ready to serve, and the demo data (fixtures/demo.yaml) loaded through the
+services, never raw INSERTs."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server import yamlfile
-from opco_server.models import CfaEnregistre, Editeur, EtablissementCfa
-from opco_server.services import identites
+from opco_server import db, yamlfile
+from opco_server.models import CfaEnregistre, Editeur, EntreeJournal, EtablissementCfa
+from opco_server.services import identites, partage
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -23,6 +24,22 @@ def load_demo(sandbox: Sandbox) -> dict[str, Any]:
 def demo_key(opco_id: str, siren: str) -> str:
     """Stable demo key of a demo CFA at an OPCO (printed by `opco-server identities`)."""
     return hashlib.sha256(f"opco-sandbox-demo:{opco_id}:{siren}".encode()).hexdigest()[:40]
+
+
+def preparer_base(sandbox: Sandbox) -> None:
+    """The database ready to serve: migrated (OPCO_MIGRATE), the journal's own SQLite file
+    created, the demo data loaded into an empty database (OPCO_SEED_DEMO), and the shared
+    state's row right (its next due instant recomputed: whatever wrote rows meanwhile)."""
+    if sandbox.settings.migrate:
+        db.migrate(sandbox.engine)
+    if sandbox.engine_journal.dialect.name == "sqlite":
+        # Its own file, not under Alembic.
+        db.create_journal_table(sandbox.engine_journal, EntreeJournal.__table__)
+    with sandbox.session() as session:
+        if sandbox.settings.seed_demo:
+            seed_if_empty(session, sandbox)
+        partage.initialiser(session)
+        session.commit()
 
 
 def seed_if_empty(session: Session, sandbox: Sandbox) -> bool:

@@ -316,13 +316,13 @@ def _format_message(kind: str, champ: str, error: ValidationError) -> str:
 def ecarts_toleres(scope: t.Mapping) -> list | None:
     """The request's list of norm deviations when the sandbox tolerates them (the norm's API
     under the `dialectes` profile), else None: the norm applies as written."""
-    from opco_server.sandbox import PROFIL_DIALECTES
+    from opco_server.services.partage import PROFIL_DIALECTES
 
     ecarts = scope.get(SCOPE_ECARTS)
     sandbox = scope.get(SCOPE_SANDBOX)
     if ecarts is None or sandbox is None or SCOPE_OPCO not in scope:
         return None
-    return ecarts if sandbox.profil == PROFIL_DIALECTES else None
+    return ecarts if sandbox.etat.profil == PROFIL_DIALECTES else None
 
 
 # What _parse returns for an empty optional body, so that it is not confused with a `null` one

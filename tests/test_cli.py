@@ -72,7 +72,7 @@ def test_keys_create_prints_a_working_key_once(db, capsys, tmp_path):
     from opco_server.services import identites
 
     sandbox = Sandbox(Settings(database_url=db[1], migrate=False, seed_demo=False), Clock())
-    commun = sandbox.synchroniser()  # what a worker holds: the key the CLI stored is in it
+    commun = sandbox.etat.synchroniser()  # what a worker holds: the key the CLI stored is in it
     assert identites.verifier_cle(commun, sandbox.clock, "atlas", printed["cle"]) == "912345675"
     sandbox.fermer()
 

@@ -424,9 +424,10 @@ def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
 
     from opco_server.models import Dossier
     from opco_server.sandbox import Sandbox
+    from opco_server.seed import preparer_base
 
     sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
-    sandbox.prepare_database()
+    preparer_base(sandbox)
     generation.generer(sandbox, 10)
     apprenti = generation.Identites.apprenti
 
@@ -448,9 +449,10 @@ def test_an_invoice_number_the_cfa_already_used_gets_a_suffix(tmp_path, monkeypa
 
     from opco_server.models import Facture
     from opco_server.sandbox import Sandbox
+    from opco_server.seed import preparer_base
 
     sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
-    sandbox.prepare_database()
+    preparer_base(sandbox)
     generation.generer(sandbox, 20)  # one SOLDE dossier, one invoice
     with sandbox.session() as session:
         (premier,) = session.scalars(select(Facture.numero)).all()

@@ -36,7 +36,7 @@ def obtenir_jeton(body: dict | None = None, **form: str):
     if dialecte.scopes is not None:
         identites.verifier_scopes(data.get("scope"), dialecte.scopes)
     issued = identites.emettre_jeton(
-        sandbox.etat_partage(),
+        sandbox.etat.courant(),
         opco,
         data.get("grant_type"),
         client_id,

@@ -23,11 +23,11 @@ def _opco(opco: str):  # type: ignore[no-untyped-def]
 
 
 def consulter_profil():
-    return ok({"profil": context.sandbox().profil})
+    return ok({"profil": context.sandbox().etat.profil})
 
 
 def changer_profil(body: dict):
-    context.sandbox().set_profil(body["profil"])
+    context.sandbox().etat.changer_profil(body["profil"])
     return consulter_profil()
 
 

@@ -1260,7 +1260,7 @@ def generer(
     if siren is None:
         siren = str(load_demo(sandbox)["cfas"][0]["siren"])
     debut = time.perf_counter()
-    sandbox.synchroniser()
+    sandbox.etat.synchroniser()
     with sandbox.session() as session:
         base = _base(sandbox, session, opco, siren)
     domaine = base["maitre1"].get("courriel", "x@entreprise.example").split("@")[-1]

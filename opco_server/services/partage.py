@@ -17,7 +17,9 @@ A request thus learns whether the back office has work from the row it reads any
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import MappingProxyType
@@ -26,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from opco_server.clock import State, aware
+from opco_server.clock import Clock, State, aware
 from opco_server.models import (
     CleCfa,
     Dossier,
@@ -248,3 +250,98 @@ def _apres_flush(session: Session, _contexte: Any) -> None:
         signaler(session)
     if (instant := session.info.pop("partage_prochaine", None)) is not None:
         planifier(session, instant)
+
+
+# --- This worker's copy ---------------------------------------------------------------------
+
+PROFIL_DIALECTES, PROFIL_STRICT = "dialectes", "norme-stricte"
+
+
+class EtatLocal:
+    """This worker's copy of the shared state, and the changes it makes to it.
+
+    Changes (the clock through Clock.shared, the profile) are made under the row's lock in the
+    database, one at a time in this worker, then adopted at once. `synchroniser` runs once per
+    request: one row read, a reload only when the version moved. `_generation` counts this
+    worker's changes, so that a reload that read the database before a change of this worker
+    committed does not undo it.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        engine: Engine,
+        fabrique: sessionmaker,
+        sessions: Callable[..., AbstractContextManager[Session]],
+    ) -> None:
+        self.clock, self._engine, self._sessions = clock, engine, sessions
+        self._verrou = threading.Lock()
+        self._adoption = threading.Lock()
+        self._generation = 0
+        self.commun: Instantane | None = None
+        self.prochaine_action: datetime | None = None  # the back office's next due instant
+        self.profil = PROFIL_DIALECTES
+        suivre(fabrique)
+        clock.shared = self.changer_horloge
+
+    def changer_profil(self, profil: str) -> None:
+        with self._verrou, self._sessions() as session:
+            valeurs = {"nom": "profil", "valeur": profil}
+            compteurs.inserer_si_absent(session, Parametre, valeurs)
+            session.merge(Parametre(**valeurs))
+            session.commit()
+            self._adopter(profil=profil)
+
+    def changer_horloge(self, change: Callable[[State], State]) -> None:
+        """Clock.shared: apply a change to the persisted clock atomically, then adopt it."""
+        with self._verrou, self._sessions() as session:
+            etat = horloge.changer(session, self.clock.state(), change)
+            session.commit()
+            self._adopter(horloge=etat)
+
+    def synchroniser(self) -> Instantane:
+        """Read the shared version (and the back office's next due instant); reload the shared
+        state only if another worker or action changed it."""
+        generation = self._generation
+        version, self.prochaine_action = lire_version(self._engine)
+        courant = self.commun
+        if courant is not None and courant.version == version:
+            return courant
+        with self._sessions(lecture=True) as session:
+            commun = charger(session, version)
+        self._adopter(generation=generation, commun=commun)
+        return commun
+
+    def courant(self) -> Instantane:
+        """The shared state as this request's synchronisation left it."""
+        return self.commun if self.commun is not None else self.synchroniser()
+
+    def pannes_de(self, opco_id: str | None) -> Panne | None:
+        """Once per request, off the event loop: the shared state brought up to date, then the
+        OPCO's simulated faults (a detached row; None if none)."""
+        commun = self.synchroniser()
+        return None if opco_id is None else commun.pannes.get(opco_id)
+
+    def _adopter(
+        self,
+        horloge: State | None = None,
+        profil: str | None = None,
+        generation: int | None = None,
+        commun: Instantane | None = None,
+    ) -> None:
+        """Take the shared state as committed: a change of this worker (generation None), or
+        what a reload read (ignored if a change of this worker committed since it started)."""
+        with self._adoption:
+            if generation is None:
+                self._generation += 1
+            elif generation != self._generation:
+                return
+            if commun is not None:
+                self.commun = commun
+                horloge = horloge or commun.horloge
+                # No row: the default profile (a reset empties the table).
+                profil = profil or commun.profil or PROFIL_DIALECTES
+            if horloge is not None:
+                self.clock.restore(*horloge)
+            if profil is not None:
+                self.profil = profil

@@ -20,7 +20,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 APP = app_jetable("opco-schemathesis-")
 # The spec is the norm: check it as such (OPCO dialects are deviations, tested elsewhere).
-APP.app.extensions["opco.sandbox"].set_profil("norme-stricte")
+APP.app.extensions["opco.sandbox"].etat.changer_profil("norme-stricte")
 with APP.test_client() as _client:
     from opco_server.seed import identities
 
