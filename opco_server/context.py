@@ -81,7 +81,7 @@ def session() -> Session:
     """The request's session, created lazily and closed (rolled back) at teardown.
 
     GET requests only read: theirs is a read-only session (on SQLite, it never waits for the
-    write lock); the others take the write lock at their first statement (db._sqlite_begin).
+    write lock); the others take the write lock at their first statement (db._Ecrivains).
     """
     if "db_session" not in flask.g:
         sb = sandbox()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, inspect, make_url, text
@@ -43,7 +44,10 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
             url, connect_args={"timeout": 30, "check_same_thread": False}, **pool
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        ecrivains = _Ecrivains()
+        event.listen(engine, "begin", ecrivains.debut)
+        event.listen(engine, "commit", ecrivains.fin)
+        event.listen(engine, "rollback", ecrivains.fin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -97,7 +101,7 @@ LECTURE = {"sqlite_begin": "DEFERRED"}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # SQLAlchemy, not pysqlite, opens the transactions (_sqlite_begin): pysqlite's own BEGIN
+    # SQLAlchemy, not pysqlite, opens the transactions (_Ecrivains.debut): pysqlite's own BEGIN
     # comes only before the first INSERT/UPDATE/DELETE, so the reads a write depends on would
     # run outside the transaction and two workers could both act on the same stale read.
     dbapi_connection.isolation_level = None
@@ -108,17 +112,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-    """BEGIN IMMEDIATE unless the session only reads.
+class _Ecrivains:
+    """BEGIN IMMEDIATE unless the session only reads, the writers of this process in turn.
 
     A deferred transaction that reads then writes must upgrade its read lock; in WAL mode, if
     another connection committed meanwhile, SQLite fails at once with SQLITE_BUSY ("database
     is locked") without waiting busy_timeout. BEGIN IMMEDIATE takes the write lock first
     (waiting its turn behind other writers), so a read-modify-write is serialized across
     threads and processes. Read-only sessions keep a deferred BEGIN: WAL readers never wait.
+
+    SQLite's own wait (busy_timeout) polls with growing sleeps (up to 100 ms), in no order:
+    with sixteen writing requests, some waited seconds. The threads of this process therefore
+    queue on a lock of their own before BEGIN IMMEDIATE, released at commit or rollback, and
+    are woken as soon as the writer before them ends. Other processes still meet SQLite's wait;
+    a thread that cannot get the lock within SQLite's timeout goes on to SQLite's wait.
     """
-    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+
+    ATTENTE_S = 30
+
+    def __init__(self) -> None:
+        self._verrou = threading.RLock()
+
+    def debut(self, connection) -> None:  # type: ignore[no-untyped-def]
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        if mode == "IMMEDIATE" and self._verrou.acquire(timeout=self.ATTENTE_S):
+            connection.info["opco_ecrivain"] = True
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            self.fin(connection)
+            raise
+
+    def fin(self, connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.info.pop("opco_ecrivain", False):
+            self._verrou.release()
 
 
 def make_sessionmaker(engine: Engine, apart: dict[type, Engine] | None = None) -> sessionmaker:

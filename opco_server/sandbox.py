@@ -96,7 +96,7 @@ class Sandbox:
         """A unit of work: committed by the caller, rolled back if left uncommitted.
 
         `lecture`: the unit of work only reads (on SQLite, a deferred BEGIN that never waits
-        for writers; one that writes must not say so, see db._sqlite_begin)."""
+        for writers; one that writes must not say so, see db._Ecrivains)."""
         session = (self.sessionmaker_lecture if lecture else self.sessionmaker)()
         try:
             yield session
