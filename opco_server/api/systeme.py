@@ -22,8 +22,9 @@ def consulter_statut():
 
 
 def consulter_cle_cfa(siren: str, xapikey: str):
+    sandbox = context.sandbox()
     info = identites.info_cle(
-        context.session(), context.sandbox().clock, context.opco().id, siren, xapikey
+        sandbox.etat.courant(), sandbox.clock, context.opco().id, siren, xapikey
     )
     return ok(
         {

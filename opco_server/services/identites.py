@@ -314,18 +314,16 @@ def _cle_jwt(session: Session, siren: str, now: datetime, fin: date) -> str:
     return jwt.encode(claims, SECRET_JWT_DEMO, algorithm="HS256")
 
 
-def _find_key(session: Session, opco_id: str, key: str) -> CleCfa | None:
-    found = session.scalar(select(CleCfa).where(CleCfa.cle_hash == digest(key)))
-    if found is None or found.opco_id != opco_id or not _same(found.cle_hash, digest(key)):
-        return None
-    return found
+def _cle(commun: partage.Instantane, opco_id: str, key: str) -> partage.CleConnue | None:
+    """The key of this OPCO with this value, among the keys this worker holds (revoked or not)."""
+    found = commun.cles.get(digest(key))
+    return found if found is not None and found.opco_id == opco_id else None
 
 
 def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: str) -> str:
     """The SIREN behind a valid key of this OPCO (from the keys this worker holds)."""
-    digest_cle = digest(key)
-    found = commun.cles.get(digest_cle)
-    if found is None or found.opco_id != opco_id or found.revoquee:
+    found = _cle(commun, opco_id, key)
+    if found is None or found.revoquee:
         raise Forbidden.one(
             "AUTH_KEY_INVALID",
             "Clé API CFA inconnue pour cet OPCO : générez-la sur l'espace en ligne de l'OPCO.",
@@ -346,10 +344,12 @@ class KeyInfo:
     comment: str | None
 
 
-def info_cle(session: Session, clock: Clock, opco_id: str, siren: str, key: str) -> KeyInfo:
+def info_cle(
+    commun: partage.Instantane, clock: Clock, opco_id: str, siren: str, key: str
+) -> KeyInfo:
     """cfakeyinfo (norm.md E2): is this key the valid key of this SIREN at this OPCO?"""
-    found = _find_key(session, opco_id, key)
-    if found is None or found.siren != siren or found.revoquee_le is not None:
+    found = _cle(commun, opco_id, key)
+    if found is None or found.siren != siren or found.revoquee:
         return KeyInfo("error", None, "Clé inconnue pour ce SIREN auprès de cet OPCO.")
     if found.date_fin_validite < clock.today():
         return KeyInfo("error", found.date_fin_validite, "Clé expirée.")

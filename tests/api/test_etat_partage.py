@@ -150,8 +150,7 @@ class _Capture:
         self.engine, self.garder, self.vues = sandbox.engine, garder, []
 
     def __enter__(self) -> list[str]:
-        sandbox_journal = self.engine  # the journal's own writes are not the request's
-        event.listen(sandbox_journal, "before_cursor_execute", self._vu)
+        event.listen(self.engine, "before_cursor_execute", self._vu)
         return self.vues
 
     def __exit__(self, *exc: object) -> None:
