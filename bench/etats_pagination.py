@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text
 
 from opco_server.config import Settings
-from opco_server.services import compteurs, generation
+from opco_server.outils import generation
+from opco_server.services import compteurs
 
 GROS, PETIT = "912345675", "912345683"  # CFA 1 and CFA 2 of the demo identities
 OPCO = "akto"
@@ -112,7 +113,7 @@ def main() -> int:
     url = args.database or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
 
     from opco_server import create_app
-    from opco_server.seed import identities
+    from opco_server.donnees.seed import identities
     from tests.conftest import NormClient
 
     with warnings.catch_warnings():

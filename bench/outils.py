@@ -31,7 +31,7 @@ ENTETES_LOGICIEL = {"EDITEUR": "Bench", "LOGICIEL": "opco-bench", "VERSION": "1.
 
 
 def cle_demo(opco: str, siren: str = SIREN_CFA1) -> str:
-    """The demo CFA key (same derivation as opco_server.seed.demo_key, kept stdlib-only)."""
+    """The demo CFA key (same derivation as opco_server.donnees.seed.demo_key, kept stdlib-only)."""
     import hashlib
 
     return hashlib.sha256(f"opco-sandbox-demo:{opco}:{siren}".encode()).hexdigest()[:40]

@@ -17,11 +17,11 @@ less than on a wall clock; best and median of --series series of --repetitions c
                     `x-norme-date` as a custom keyword, Rust's own regular expressions);
   (d) fastjsonschema a validator compiled to Python once (stops at the first error: it
                     cannot report them all), when the package is installed;
-  (e) sandbox       what opco_server.validation now does: `compiled(schema)`, jsonschema-rs
+  (e) sandbox       what opco_server.http.validation now does: `compiled(schema)`, jsonschema-rs
                     compiled once with `pattern`, `format` and `x-norme-date` checked by
                     Python's code, then, for an invalid body only, (b) for the errors.
 
-And, for reference, the dialect profile's coercion (opco_server.tolerance.tolerer) that runs
+And, for reference, the dialect profile's coercion (opco_server.http.tolerance.tolerer) that runs
 before validation on every JSON body of the norm's API, and an invalid body (seven errors)
 under (a), (b), (c) and (e). Then a comparison of the errors that (b) and (c) report on
 invalid variants of the contract (field path and keyword): where they differ, (c) alone could
@@ -46,8 +46,9 @@ from connexion.spec import OpenAPISpecification
 from jsonschema import Draft4Validator
 
 from bench.outils import ROOT, contrat_exemple
-from opco_server import tolerance, yamlfile
-from opco_server.validation import NormValidator, compiled, error_items
+from opco_server.donnees import yamlfile
+from opco_server.http import tolerance
+from opco_server.http.validation import NormValidator, compiled, error_items
 from opco_server.wire import parse_date
 
 

@@ -18,20 +18,21 @@ from connexion.spec import OpenAPISpecification
 from werkzeug.routing import UnicodeConverter
 
 import opco_server.models  # noqa: F401  (connexion imports handlers lazily; tables must exist)
-from opco_server import context, errors
+from opco_server import errors
 from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.console import register_console
-from opco_server.contrat import ContratMiddleware
+from opco_server.donnees.seed import preparer_base
+from opco_server.http import context
+from opco_server.http.contrat import ContratMiddleware
+from opco_server.http.limites import LimiteCorpsMiddleware
+from opco_server.http.pannes import PannesMiddleware
+from opco_server.http.routage import CONTROL_PREFIX, RoutingMiddleware
+from opco_server.http.security import SECURITY_MAP
+from opco_server.http.validation import VALIDATOR_MAP
 from opco_server.journal.capture import JournalMiddleware
 from opco_server.journal.ecrivain import EcrivainJournal
-from opco_server.limites import LimiteCorpsMiddleware
-from opco_server.middleware import CONTROL_PREFIX, RoutingMiddleware
-from opco_server.pannes import PannesMiddleware
 from opco_server.sandbox import Sandbox
-from opco_server.security import SECURITY_MAP
-from opco_server.seed import preparer_base
-from opco_server.validation import VALIDATOR_MAP
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> connexion.FlaskApp:

@@ -10,8 +10,8 @@ import secrets
 import sys
 from collections.abc import Sequence
 
-from opco_server import admin
 from opco_server.config import Settings
+from opco_server.http import admin
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -152,7 +152,7 @@ def _check(args: argparse.Namespace) -> int:
     from datetime import date
     from pathlib import Path
 
-    from opco_server import checker
+    from opco_server.outils import checker
 
     try:
         jour = date.fromisoformat(args.date) if args.date else date.today()
@@ -178,8 +178,8 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
 
 
 def _sandbox(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from opco_server.donnees.seed import preparer_base
     from opco_server.sandbox import Sandbox
-    from opco_server.seed import preparer_base
 
     sandbox = Sandbox(_settings(args))
     preparer_base(sandbox)
@@ -235,14 +235,14 @@ def _uvicorn_bounds(settings: Settings) -> dict[str, object]:
     The protocol class reads its deadlines from the OPCO_DELAI_* environment variables in each
     process (workers included), as Settings.from_env did here.
     """
-    from opco_server.delais import BoundedHTTPProtocol
+    from opco_server.http.delais import BoundedHTTPProtocol
 
     return {"http": BoundedHTTPProtocol, "limit_concurrency": settings.concurrence_max}
 
 
 def _identities(args: argparse.Namespace) -> int:
+    from opco_server.donnees.seed import identities
     from opco_server.sandbox import Sandbox
-    from opco_server.seed import identities
 
     data = identities(Sandbox(_settings(args, migrate=False, seed_demo=False)))
     if args.json:
@@ -308,7 +308,7 @@ def _create_key(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from opco_server.services import generation
+    from opco_server.outils import generation
 
     if args.dossiers < 1:
         print(

@@ -47,7 +47,7 @@ class Settings:
     echecs_connexion_max: int = 10
     echecs_connexion_fenetre_s: int = 900
     # Time a client may take to send its request line and headers, then its body (seconds):
-    # beyond, the connection is closed (408 REQUEST_TIMEOUT for a body). See opco_server.delais.
+    # beyond, the connection is closed (408 REQUEST_TIMEOUT for a body). See opco_server.http.delais.
     delai_entetes_s: float = 10.0
     delai_requete_s: float = 60.0
     # Requests and connections one process serves at once (uvicorn's limit_concurrency):

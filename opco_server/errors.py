@@ -17,7 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
-from opco_server.context import chemin_relatif, operation_de
+from opco_server.http.context import chemin_relatif, operation_de
 from opco_server.masquage import masquer_donnees
 
 logger = logging.getLogger("opco_server")

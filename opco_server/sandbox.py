@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from opco_server import db, yamlfile
+from opco_server import db
 from opco_server.clock import Clock
 from opco_server.config import Settings
+from opco_server.donnees import yamlfile
+from opco_server.donnees.opcos import STRICT, Dialecte, OpcoRegistry
+from opco_server.donnees.referentiel import charger_referentiel
 from opco_server.models.journal import EntreeJournal
-from opco_server.opcos import STRICT, Dialecte, OpcoRegistry
-from opco_server.referentiel import charger_referentiel
 from opco_server.services import partage
 from opco_server.services.partage import PROFIL_STRICT
 

@@ -1,7 +1,7 @@
 """Referential data the rules read (SMIC, grid, RNCP, IDCC, NAF, SIRENE stub, NPEC).
 
 Pure data classes and look-ups; reading the YAML files under fixtures/referentiel/ is the
-caller's job (opco_server.referentiel), so that `rules/` does no I/O. `Referentiel.depuis(data)`
+caller's job (opco_server.donnees.referentiel), so that `rules/` does no I/O. `Referentiel.depuis(data)`
 builds one from the already-parsed files (a dict: file stem -> parsed YAML).
 """
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from opco_server.admin import LOOPBACK_NAMES
 from opco_server.clock import Clock
 from opco_server.config import Settings
+from opco_server.http.admin import LOOPBACK_NAMES
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
@@ -112,11 +112,11 @@ def clock(sandbox) -> Clock:
 @pytest.fixture
 def app(session_app, sandbox):
     """The session's app, with the demo data freshly reset and the clock at NOW."""
-    from opco_server.reset import reset
+    from opco_server.services.reinitialisation import reinitialiser
 
     sandbox.clock.freeze(NOW)
     sandbox.clock.set(NOW)
-    reset(sandbox)
+    reinitialiser(sandbox)
     return session_app
 
 
@@ -128,7 +128,7 @@ def client(app):
 
 @pytest.fixture
 def identities(sandbox) -> dict:
-    from opco_server.seed import identities as demo_identities
+    from opco_server.donnees.seed import identities as demo_identities
 
     return demo_identities(sandbox)
 

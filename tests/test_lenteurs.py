@@ -31,7 +31,7 @@ MARGE_S = 1.5  # a shared, loaded machine: the server may answer late, never ear
 
 H11_APP = """
 import sys, uvicorn
-from opco_server.delais import BoundedH11Protocol
+from opco_server.http.delais import BoundedH11Protocol
 
 async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -249,12 +249,13 @@ def test_workers_read_the_deadlines_from_the_environment():
     # deadlines from their environment (a full 2-worker start is too slow for a unit test).
     import pickle
 
-    from opco_server import cli, delais
+    from opco_server import cli
+    from opco_server.http import delais
 
     options = cli._uvicorn_bounds(Settings())
     assert pickle.loads(pickle.dumps(options["http"])) is delais.BoundedHTTPProtocol
     assert options["limit_concurrency"] == 1000
-    code = "from opco_server.delais import limits; print(limits())"
+    code = "from opco_server.http.delais import limits; print(limits())"
     sortie = subprocess.run(
         [sys.executable, "-c", code],
         cwd=outils.ROOT,
@@ -297,7 +298,7 @@ def test_a_request_read_at_once_arms_no_timer(protocole):
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
-    from opco_server import delais
+    from opco_server.http import delais
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]
         await receive()

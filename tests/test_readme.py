@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text("utf-8")
 
 
 def test_readme_shows_every_demo_key(sandbox):
-    from opco_server.seed import identities
+    from opco_server.donnees.seed import identities
 
     data = identities(sandbox)
     assert data["editeur"]["client_id"] in README

@@ -12,7 +12,8 @@ import pytest
 
 from opco_server.cli import main
 from opco_server.config import Settings
-from opco_server.services import controles, dossiers, generation
+from opco_server.outils import generation
+from opco_server.services import controles, dossiers
 from rules.cycle_de_vie import Etat
 from tests.api.test_cycle_de_vie import PDF, convention_de, detail, pilotage
 from tests.api.test_factures import envoyer, facture_pour
@@ -33,7 +34,7 @@ def seeded(request, tmp_path_factory):
     assert main(["seed", "--dossiers", str(N), "--database", url]) == 0
 
     from opco_server import create_app
-    from opco_server.seed import identities
+    from opco_server.donnees.seed import identities
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -305,8 +306,8 @@ def test_seed_refuses_bad_arguments(tmp_path, capsys, args, message):
 
 @pytest.fixture(scope="module")
 def regles():
-    from opco_server.opcos import OpcoRegistry
-    from opco_server.referentiel import charger_referentiel
+    from opco_server.donnees.opcos import OpcoRegistry
+    from opco_server.donnees.referentiel import charger_referentiel
 
     settings = Settings(database_url="sqlite://")
     referentiel = charger_referentiel(settings.fixtures_dir)
@@ -375,7 +376,7 @@ def test_generated_apprentices_have_distinct_duplicate_keys(regles):
 def test_plan_counts_and_chronology(now):
     from datetime import UTC, datetime
 
-    from opco_server.opcos import OpcoRegistry
+    from opco_server.donnees.opcos import OpcoRegistry
     from rules.calculs import ajouter_mois
 
     akto = OpcoRegistry.load(Settings(database_url="sqlite://").fixtures_dir / "opcos.yaml")["akto"]
@@ -422,9 +423,9 @@ def test_seed_works_at_an_opco_with_or_without_a_demo_employer(tmp_path, capsys,
 def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
     from sqlalchemy import select
 
+    from opco_server.donnees.seed import preparer_base
     from opco_server.models import Dossier
     from opco_server.sandbox import Sandbox
-    from opco_server.seed import preparer_base
 
     sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
     preparer_base(sandbox)
@@ -447,9 +448,9 @@ def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
 def test_an_invoice_number_the_cfa_already_used_gets_a_suffix(tmp_path, monkeypatch):
     from sqlalchemy import select
 
+    from opco_server.donnees.seed import preparer_base
     from opco_server.models import Facture
     from opco_server.sandbox import Sandbox
-    from opco_server.seed import preparer_base
 
     sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
     preparer_base(sandbox)

@@ -13,12 +13,12 @@ from typing import Any
 import flask
 from connexion import context as connexion_context
 
-from opco_server.context import SCOPE_PARTIES
+from opco_server.http.context import SCOPE_PARTIES
 
 
 def partie_json(nom: str) -> Any:
     """A JSON part: as coerced to the norm's types by the validator under `dialectes`
-    (opco_server.tolerance), else as sent."""
+    (opco_server.http.tolerance), else as sent."""
     parties = connexion_context.scope.get(SCOPE_PARTIES) or {}
     if nom in parties:
         return copy.deepcopy(parties[nom])

@@ -8,12 +8,12 @@ import flask
 from connexion import context as connexion_context
 from sqlalchemy.exc import IntegrityError
 
-from opco_server import context, dpop, tolerance
 from opco_server.api._responses import ok
 from opco_server.errors import OAuthError
+from opco_server.http import context, dpop, tolerance
+from opco_server.http.validation import ecarts_toleres
 from opco_server.models import JtiDPoP
 from opco_server.services import identites
-from opco_server.validation import ecarts_toleres
 
 
 def obtenir_jeton(body: dict | None = None, **form: str):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from opco_server import context
 from opco_server.api import _multipart
 from opco_server.api._responses import ok
+from opco_server.http import context
 from opco_server.services import documents
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from opco_server import context
 from opco_server.api._responses import ok
+from opco_server.http import context
 from opco_server.schemas import dossiers as schemas
 from opco_server.services import dossiers as service
 from opco_server.services import ruptures

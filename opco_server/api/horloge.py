@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from opco_server import context
 from opco_server.api._responses import instant as _instant
 from opco_server.api._responses import ok
 from opco_server.errors import BadRequest
+from opco_server.http import context
 from opco_server.services import horloge, simulateur
 
 

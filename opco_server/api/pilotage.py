@@ -5,9 +5,9 @@ from __future__ import annotations
 import flask
 from sqlalchemy import select, text
 
-from opco_server import context
 from opco_server.api._responses import ok
 from opco_server.errors import NotFound
+from opco_server.http import context
 from opco_server.models import Fichier
 from opco_server.services import factures, fichiers, pilotage
 from opco_server.wire import parse_date

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from opco_server import context
 from opco_server.api._responses import instant as _instant
 from opco_server.api._responses import ok
 from opco_server.errors import BadRequest, NotFound
+from opco_server.http import context
 from opco_server.models import CleCfa, Editeur, EntreeJournal
 from opco_server.services import conformite, identites, journal, pannes, reinitialisation, scenarios
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from opco_server import context
 from opco_server.api._responses import ok
+from opco_server.http import context
 from opco_server.services import identites
 from opco_server.wire import format_date
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opco_server import tolerance
-from opco_server.context import SCOPE_APPELANT, SCOPE_ECARTS
+from opco_server.http import tolerance
+from opco_server.http.context import SCOPE_APPELANT, SCOPE_ECARTS
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -42,7 +42,7 @@ class JournalMiddleware:
         response: dict[str, Any] = {"status": 500, "headers": []}
         request_headers = list(scope.get("headers", []))
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"")
-        # The norm deviations the validators tolerate (opco_server.tolerance): reported in a
+        # The norm deviations the validators tolerate (opco_server.http.tolerance): reported in a
         # response header, on success and on error alike, and kept in the journal entry.
         ecarts: list[tuple[str, str]] = []
         scope[SCOPE_ECARTS] = ecarts

@@ -53,7 +53,7 @@ CONFORME, NON_CONFORME, NON_OBSERVE = "conforme", "non conforme", "non observé"
 
 def operations_norme(spec_path: str | Path) -> list[str]:
     """The operationIds of an OpenAPI file, in document order."""
-    from opco_server import yamlfile
+    from opco_server.donnees import yamlfile
 
     spec = yamlfile.lire(Path(spec_path))
     return [
@@ -251,7 +251,7 @@ def _entetes(es: Sequence[Any]) -> dict[str, str]:
 def _ecarts(es: Sequence[Any]) -> list[dict[str, Any]]:
     """The norm deviations the sandbox tolerated (journal `requete.ecarts`), one line per code:
     the distinct fields (list indices folded: `taux` of every line counts once)."""
-    from opco_server.tolerance import LIBELLES
+    from opco_server.http.tolerance import LIBELLES
 
     champs: dict[str, dict[str, None]] = defaultdict(dict)
     occurrences: Counter[str] = Counter()

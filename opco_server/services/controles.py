@@ -29,7 +29,7 @@ from rules.registry import (
 )
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
 # States in which a dossier still occupies its maître d'apprentissage.

@@ -14,7 +14,7 @@ from opco_server.services.dossiers import consulter
 from rules.cycle_de_vie import Etat
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, ErrorItem, Forbidden, NotFound
 from opco_server.models import Dossier, EvenementDossier
-from opco_server.opcos import Opco
 from opco_server.services import compteurs, controles, ruptures, simulateur
 from opco_server.wire import normaliser_nom, parse_date
 from rules.formats import libelle_idcc, renseigne

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from opco_server.donnees.seed import load_demo
 from opco_server.models import Dossier
-from opco_server.seed import load_demo
-from opco_server.services import factures, generation
+from opco_server.outils import generation
+from opco_server.services import factures
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox

@@ -39,7 +39,7 @@ from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEng
 from rules.registry import Moment
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
 EN_COURS, REGLE, REJETEE = "EN_COURS_INSTRUCTION", "REGLE", "REJETEE"

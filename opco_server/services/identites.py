@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from opco_server.clock import Clock
+from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, Forbidden, OAuthError, Unauthorized
 from opco_server.models import CfaEnregistre, CleCfa, Editeur
-from opco_server.opcos import Opco
 from opco_server.services import partage
 
 

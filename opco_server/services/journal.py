@@ -98,7 +98,7 @@ def valeurs(
             "entetes": entetes,
             "query": query,  # masked with the rest of the row (opco_server.journal.lignes)
             "corps": corps,
-            # The norm deviations tolerated (opco_server.tolerance), as {code, champ}.
+            # The norm deviations tolerated (opco_server.http.tolerance), as {code, champ}.
             **({"ecarts": ecarts} if ecarts else {}),
         },
         reponse={

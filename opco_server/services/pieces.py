@@ -14,7 +14,7 @@ from opco_server.wire import normaliser_nom, parse_date
 from rules.cycle_de_vie import TERMINAUX, Etat
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
 

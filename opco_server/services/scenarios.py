@@ -7,11 +7,10 @@ import unicodedata
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from opco_server import yamlfile
+from opco_server.donnees import yamlfile
+from opco_server.donnees.seed import identities
 from opco_server.errors import NotFound
-from opco_server.seed import identities
-from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
-from opco_server.services.generation import (
+from opco_server.outils.generation import (
     cerfa_cohorte,
     dates_contrat,
     etablissement_employeur,
@@ -19,6 +18,7 @@ from opco_server.services.generation import (
     numero_facture_cfa,
     solder,
 )
+from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
 from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:

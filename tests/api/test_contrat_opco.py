@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from opco_server.contrat import METHODES, PagesUI
+from opco_server.http.contrat import METHODES, PagesUI
 
 
 def _operations(doc: dict) -> set[str]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opco_server import tolerance
+from opco_server.http import tolerance
 
 CODES_EMPLOYEUR = ("typeEmployeur", "employeurSpecifique", "nombreDeSalaries")
 CODES_APPRENTI = (

@@ -235,7 +235,7 @@ def test_a_body_over_the_limit_is_a_413(scene, chemin):
 def test_a_json_part_over_the_form_limit_is_a_413_in_the_norms_format(scene, chemin):
     """Flask reads a text part of 500,000 bytes at most: beyond, werkzeug's own 413 used to
     come back as problem+json."""
-    from opco_server.validation import TAILLE_MAX_PARTIE
+    from opco_server.http.validation import TAILLE_MAX_PARTIE
 
     partie = json.dumps(scene.charge(chemin)) + " " * TAILLE_MAX_PARTIE
     (erreur,) = refus(scene.multipart(chemin, partie), 413, {"PAYLOAD_TOO_LARGE"})

@@ -11,9 +11,9 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import delete
 
-from opco_server.admin import LOOPBACK_NAMES
+from opco_server.donnees.yamlfile import lire
+from opco_server.http.admin import LOOPBACK_NAMES
 from opco_server.models import EchecConnexion
-from opco_server.yamlfile import lire
 from tests.brut import appeler
 from tests.conftest import ROOT, app_jetable
 
@@ -218,7 +218,7 @@ def test_open_sandbox_answers_only_its_own_host_names(app):
 
 
 def test_host_check_defaults(base_settings):
-    from opco_server import admin
+    from opco_server.http import admin
 
     ouvert = base_settings.with_(hotes=None)
     assert admin.host_enforced(ouvert) and not admin.host_allowed(ouvert, "evil.example")

@@ -116,8 +116,8 @@ def page(browser, base_url) -> Iterator[Page]:
 def identities(base_url) -> dict:
     """The demo identities of the served sandbox (the same as the README's)."""
     from opco_server.config import Settings
+    from opco_server.donnees.seed import identities as demo_identities
     from opco_server.sandbox import Sandbox
-    from opco_server.seed import identities as demo_identities
 
     return demo_identities(Sandbox(Settings(migrate=False, seed_demo=False)))
 

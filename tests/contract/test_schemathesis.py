@@ -22,7 +22,7 @@ APP = app_jetable("opco-schemathesis-")
 # The spec is the norm: check it as such (OPCO dialects are deviations, tested elsewhere).
 APP.app.extensions["opco.sandbox"].etat.changer_profil("norme-stricte")
 with APP.test_client() as _client:
-    from opco_server.seed import identities
+    from opco_server.donnees.seed import identities
 
     _ids = identities(APP.app.extensions["opco.sandbox"])
     _headers = NormClient(_client, _ids).headers()

@@ -38,7 +38,7 @@ PRENOMS = (f"Prenom{i}" for i in itertools.count())
 APP = app_jetable("opco-stateful-st-", Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)))
 APP.app.extensions["opco.sandbox"].etat.changer_profil("norme-stricte")
 with APP.test_client() as _client:
-    from opco_server.seed import identities
+    from opco_server.donnees.seed import identities
 
     _ids = identities(APP.app.extensions["opco.sandbox"])
     _headers = NormClient(_client, _ids).headers()

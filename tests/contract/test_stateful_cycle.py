@@ -33,11 +33,11 @@ class CycleDeVie(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from opco_server.reset import reset
-        from opco_server.seed import identities
+        from opco_server.donnees.seed import identities
+        from opco_server.services.reinitialisation import reinitialiser
 
         SANDBOX.clock.freeze(datetime(2026, 8, 25, 9, tzinfo=UTC))
-        reset(SANDBOX)
+        reinitialiser(SANDBOX)
         self.client = APP.test_client()
         self.client.__enter__()
         self.cfa = NormClient(self.client, identities(SANDBOX))

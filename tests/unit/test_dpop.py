@@ -1,4 +1,4 @@
-"""DPoP proofs (RFC 9449) required by AFDAS on the token endpoint: opco_server/dpop.py."""
+"""DPoP proofs (RFC 9449) required by AFDAS on the token endpoint: opco_server/http/dpop.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from opco_server.dpop import DESCRIPTIONS, DPoPError, PreuveDPoP, thumbprint, verifier_preuve
+from opco_server.http.dpop import DESCRIPTIONS, DPoPError, PreuveDPoP, thumbprint, verifier_preuve
 
 URL = "https://api-cfa-recette.afdas.com/oauth2/token"
 MAINTENANT = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 import rules.eligibilite
 import rules.formats
 import rules.identifiants  # noqa: F401  (registration)
-from opco_server.referentiel import charger_referentiel
+from opco_server.donnees.referentiel import charger_referentiel
 from rules.referentiel import Referentiel
 from rules.registry import Contexte, Moment, Violation, catalogue, evaluer
 

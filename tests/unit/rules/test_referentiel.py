@@ -1,4 +1,4 @@
-"""The referential: YAML fixtures, loader (opco_server.referentiel) and look-ups."""
+"""The referential: YAML fixtures, loader (opco_server.donnees.referentiel) and look-ups."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from stdnum import luhn
 from stdnum.fr import siret as stdnum_siret
 
-from opco_server.referentiel import charger_referentiel, lire_fichiers
+from opco_server.donnees.referentiel import charger_referentiel, lire_fichiers
 from rules.referentiel import Referentiel
 from rules.registry import Moment
 from tests.unit.rules.conftest_referentiel import REFERENTIEL, ROOT, contexte, nos_violations

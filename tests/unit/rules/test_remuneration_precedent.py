@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opco_server.referentiel import charger_referentiel
+from opco_server.donnees.referentiel import charger_referentiel
 from rules.registry import Contexte, ContratPrecedent, Moment, evaluer
 
 REFERENTIEL = charger_referentiel(Path(__file__).resolve().parents[3] / "fixtures")

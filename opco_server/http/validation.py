@@ -38,8 +38,6 @@ from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from opco_server import tolerance
-from opco_server.context import SCOPE_ECARTS, SCOPE_OPCO, SCOPE_PARTIES, SCOPE_SANDBOX
 from opco_server.errors import (
     BadRequest,
     ErrorItem,
@@ -47,6 +45,8 @@ from opco_server.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from opco_server.http import tolerance
+from opco_server.http.context import SCOPE_ECARTS, SCOPE_OPCO, SCOPE_PARTIES, SCOPE_SANDBOX
 from opco_server.masquage import masquer_texte, nature
 from opco_server.wire import JsonRefuse, charger_json, field_path, parse_date
 from rules.identifiants import iban_masque, nir_masque
@@ -334,7 +334,7 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
     """JSON bodies: all schema violations at once, dates checked on the calendar.
 
     Under the `dialectes` profile, what the OPCOs tolerate is first coerced to the norm's types
-    (opco_server.tolerance), each deviation recorded in the scope; the handler then reads the
+    (opco_server.http.tolerance), each deviation recorded in the scope; the handler then reads the
     coerced body, not the one sent."""
 
     _tolere: t.Any = None  # the coerced body, when coercion changed something

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opco_server import yamlfile
+from opco_server.donnees import yamlfile
 from rules.referentiel import Referentiel
 
 DOSSIER = "referentiel"

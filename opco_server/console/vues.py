@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from opco_server import admin, context
 from opco_server.errors import NormError
+from opco_server.http import admin, context
 from opco_server.models import (
     Certificat,
     CfaEnregistre,
@@ -42,7 +42,7 @@ from opco_server.services import acces, factures, horloge, identites, pilotage, 
 from rules.cycle_de_vie import Etat, evenements_possibles, prochain_etat
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
 
 console = flask.Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from opco_server import yamlfile
+from opco_server.donnees import yamlfile
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 
-from opco_server.context import noter_appelant, sandbox_from_scope
 from opco_server.errors import Forbidden, Unauthorized
+from opco_server.http.context import noter_appelant, sandbox_from_scope
 from opco_server.services import identites
 
 

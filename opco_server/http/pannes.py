@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from opco_server.clock import aware
-from opco_server.context import SCOPE_OPCO, SCOPE_PANNE, operation_de
 from opco_server.errors import ErrorItem, NormError, NotFound
+from opco_server.http.context import SCOPE_OPCO, SCOPE_PANNE, operation_de
 from opco_server.sandbox import Sandbox
 
 if TYPE_CHECKING:

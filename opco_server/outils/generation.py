@@ -53,6 +53,7 @@ from sqlalchemy.sql import ColumnElement
 from stdnum import luhn
 
 from opco_server.clock import aware
+from opco_server.donnees.seed import load_demo
 from opco_server.errors import NormError
 from opco_server.models import (
     Certificat,
@@ -65,7 +66,6 @@ from opco_server.models import (
     FraisAnnexeEngage,
     LigneFacture,
 )
-from opco_server.seed import load_demo
 from opco_server.services import (
     compteurs,
     documents,
@@ -93,7 +93,7 @@ from rules.identifiants import cle_nir
 from rules.referentiel import Referentiel
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
 ETATS = tuple(e.value for e in Etat)

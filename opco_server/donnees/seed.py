@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server import db, yamlfile
+from opco_server import db
+from opco_server.donnees import yamlfile
 from opco_server.models import CfaEnregistre, Editeur, EntreeJournal, EtablissementCfa
 from opco_server.services import identites, partage
 

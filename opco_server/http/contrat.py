@@ -35,8 +35,8 @@ from connexion.spec import resolve_refs
 from connexion.utils import yamldumper
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from opco_server.context import SCOPE_OPCO, chemin_relatif
-from opco_server.opcos import Dialecte
+from opco_server.donnees.opcos import Dialecte
+from opco_server.http.context import SCOPE_OPCO, chemin_relatif
 from opco_server.sandbox import Sandbox
 from opco_server.services.partage import PROFIL_STRICT
 

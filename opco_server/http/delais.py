@@ -33,7 +33,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from opco_server.config import Settings
 from opco_server.errors import ErrorItem, norm_body
 
-logger = logging.getLogger("opco_server.delais")
+logger = logging.getLogger("opco_server.http.delais")
 
 IDLE, HEADERS, BODY = "idle", "headers", "body"
 

@@ -11,7 +11,7 @@ from connexion import context as connexion_context
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
-    from opco_server.opcos import Opco
+    from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
 SCOPE_SANDBOX = "opco.sandbox"
@@ -23,7 +23,7 @@ SCOPE_PANNE = "opco.panne"
 SCOPE_ECARTS = "opco.ecarts"
 # Who the request's credentials name, as authentication found them: {"client_id": the token's
 # editor, "siren": the key's CFA}. A dict shared by every copy of the scope (set by the journal's
-# capture middleware, filled by opco_server.security): the journal keeps what was true then.
+# capture middleware, filled by opco_server.http.security): the journal keeps what was true then.
 SCOPE_APPELANT = "opco.appelant"
 # The JSON parts of a multipart body as coerced under `dialectes` (name -> value), if any.
 SCOPE_PARTIES = "opco.parties"

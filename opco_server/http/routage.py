@@ -25,8 +25,6 @@ from urllib.parse import unquote_to_bytes
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from opco_server import admin
-from opco_server.context import SCOPE_OPCO, SCOPE_PANNE, SCOPE_SANDBOX, chemin_relatif
 from opco_server.errors import (
     BadRequest,
     ErrorItem,
@@ -36,6 +34,8 @@ from opco_server.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from opco_server.http import admin
+from opco_server.http.context import SCOPE_OPCO, SCOPE_PANNE, SCOPE_SANDBOX, chemin_relatif
 from opco_server.sandbox import Sandbox
 
 CONTROL_PREFIX = admin.CONTROL_PREFIX

@@ -16,13 +16,13 @@ from typing import Any
 from connexion.json_schema import resolve_refs
 
 import rules
-from opco_server import yamlfile
 from opco_server.config import Settings
+from opco_server.donnees import yamlfile
+from opco_server.donnees.opcos import OpcoRegistry
+from opco_server.donnees.referentiel import charger_referentiel
 from opco_server.errors import ErrorItem
-from opco_server.opcos import OpcoRegistry
-from opco_server.referentiel import charger_referentiel
+from opco_server.http.validation import NormValidator, error_items
 from opco_server.services import controles
-from opco_server.validation import NormValidator, error_items
 from rules.registry import Moment, Severite
 
 
