@@ -67,8 +67,8 @@ from opco_server.models import (
     LigneFacture,
 )
 from opco_server.services import (
+    certificats,
     compteurs,
-    documents,
     dossiers,
     engagements,
     factures,
@@ -1075,7 +1075,7 @@ def solder(
     }
     pdf = fichiers.pdf_exemple()
     corps = certificat("Final", dossier.numero_interne, dossier.cerfa, echeance, jour)
-    documents.deposer_certificat(session, sandbox, opco, siren, corps, "certificat.pdf", pdf)
+    certificats.deposer_certificat(session, sandbox, opco, siren, corps, "certificat.pdf", pdf)
     iban = next((e.iban for e in dues if e.iban), None) or session.scalar(
         select(CfaEnregistre.iban).where(CfaEnregistre.siren == siren)
     )

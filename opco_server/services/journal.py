@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from opco_server.errors import OAuthError
 from opco_server.masquage import nettoyer
 from opco_server.models import EntreeJournal
-from opco_server.services.identites import identifiants_basic
+from opco_server.services.authentification import identifiants_basic
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox

@@ -18,7 +18,14 @@ from opco_server.outils.generation import (
     numero_facture_cfa,
     solder,
 )
-from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
+from opco_server.services import (
+    conventions,
+    dossiers,
+    fichiers,
+    pilotage,
+    reinitialisation,
+    ruptures,
+)
 from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:
@@ -129,7 +136,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
                 )
             elif "convention" in etape:
                 d = refs[etape["convention"]]
-                pieces.deposer_convention(
+                conventions.deposer_convention(
                     session,
                     sandbox,
                     opco,
