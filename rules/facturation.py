@@ -21,6 +21,7 @@ from collections.abc import Callable, Hashable, Iterator
 from decimal import Decimal
 
 from rules.calculs import ajouter_mois
+from rules.cycle_de_vie import FACTURABLES, Etat
 from rules.echeancier import REGIME_2025, ZERO, centimes
 from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEngage, LigneVue
 from rules.financement import NIVEAU_PARTICIPATION, PLAFOND_RQTH_ANNUEL, plafond_frais
@@ -276,7 +277,7 @@ def dossier_inconnu(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
 )
 def dossier_non_engage(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """The dossier is ENGAGE or RUPTURE (a credit note may also target a SOLDE dossier)."""
-    admis = {"ENGAGE", "RUPTURE"} | ({"SOLDE"} if _avoir(facture) else set())
+    admis = FACTURABLES | ({Etat.SOLDE} if _avoir(facture) else set())
     for ligne in facture.lignes:
         if ligne.dossier and ligne.dossier.etat not in admis:
             valeurs = {"dossier": ligne.dossier.numero_externe, "etat": ligne.dossier.etat}

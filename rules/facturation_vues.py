@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from rules.cycle_de_vie import Etat
+
 
 @dataclass(frozen=True)
 class EcheanceVue:
@@ -45,7 +47,7 @@ class DossierVue:
     numero_interne: str
     numero_externe: str
     numero_deca: str | None
-    etat: str  # TRANSMIS ... SOLDE
+    etat: Etat
     siret_cfa: str  # organismeFormation.siret of the Cerfa
     regime: str | None  # "2020" / "2025" (None when not engaged)
     date_conclusion: date | None

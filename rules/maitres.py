@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from rules.calculs import age_au, chevauchent, identite, maitres_renseignes, niveau_diplome
 from rules.champs import booleen, date_, entier, texte, valeur
+from rules.cycle_de_vie import ACTIFS
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 IDENTITE = ("nom", "prenom", "dateNaissance")
-ETATS_INACTIFS = {"REFUSE", "ANNULE", "SOLDE", "RUPTU", "RUPTURE"}
 
 
 @regle(
@@ -119,7 +119,7 @@ def capacite_depassee(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
         cle_m = identite(m.get("nom"), m.get("prenom"), date_(m, "dateNaissance"))
         autres = [
             d for d in ctx.dossiers_actifs
-            if d.etat not in ETATS_INACTIFS
+            if d.etat in ACTIFS
             and chevauchent(periode, (d.date_debut_contrat, d.date_fin_contrat))
             and any(identite(*x) == cle_m for x in d.maitres)
         ]  # fmt: skip

@@ -14,6 +14,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from rules.cycle_de_vie import Etat
+
 
 class Severite(StrEnum):
     BLOQUANT = "bloquant"
@@ -49,7 +51,7 @@ class DossierActif:
     """A dossier already held by the OPCO, as the instruction checks need it."""
 
     numero_interne: str
-    etat: str
+    etat: Etat
     maitres: tuple[tuple[str, str, date | None], ...]  # (nom, prénom, date de naissance)
     date_debut_contrat: date | None
     date_fin_contrat: date | None

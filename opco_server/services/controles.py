@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 import rules
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
+from rules.cycle_de_vie import ACTIFS, Etat
 from rules.referentiel import Referentiel
 from rules.registry import (
     ApprentiConnu,
@@ -31,9 +32,6 @@ from rules.registry import (
 if TYPE_CHECKING:
     from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
-
-# States in which a dossier still occupies its maître d'apprentissage.
-ETATS_ACTIFS = ("TRANSMIS", "EN_COURS_INSTRUCTION", "ENGAGE")
 
 
 def contexte(
@@ -163,7 +161,7 @@ def commentaire(bloquants_: Sequence[Violation], avertissements_: Sequence[Viola
 
 def dossiers_actifs(session: Session, opco_id: str, sauf: int | None = None) -> list[DossierActif]:
     """The OPCO's other active dossiers, as the maître-capacity check reads them."""
-    query = select(Dossier).where(Dossier.opco_id == opco_id, Dossier.etat.in_(ETATS_ACTIFS))
+    query = select(Dossier).where(Dossier.opco_id == opco_id, Dossier.etat.in_(sorted(ACTIFS)))
     if sauf is not None:
         query = query.where(Dossier.id != sauf)
     return [resume(d) for d in session.scalars(query)]
@@ -184,7 +182,7 @@ def resume(dossier: Dossier) -> DossierActif:
     )
     return DossierActif(
         numero_interne=dossier.numero_interne,
-        etat=dossier.etat,
+        etat=Etat(dossier.etat),
         maitres=maitres,
         date_debut_contrat=date_(cerfa, "contrat.dateDebutContrat"),
         date_fin_contrat=date_(cerfa, "contrat.dateFinContrat"),

@@ -14,12 +14,12 @@ from opco_server.errors import BadRequest, ErrorItem, Forbidden, NotFound
 from opco_server.models import Dossier, EvenementDossier
 from opco_server.services import compteurs, controles, ruptures, simulateur
 from opco_server.wire import normaliser_nom, parse_date
+from rules.cycle_de_vie import Etat
 from rules.formats import libelle_idcc, renseigne
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
-TRANSMIS = "TRANSMIS"
 # Keys the OPCO owns: whatever the client sends in them is ignored.
 CHAMPS_OPCO = ("numeroInterne", "numeroExterne", "numeroDeca", "etat", "commentaireEtat")
 
@@ -94,7 +94,7 @@ def transmettre(
         existant is not None
         and date_rupture
         and not bloquants
-        and existant.etat == "ENGAGE"
+        and existant.etat == Etat.ENGAGE
         and existant.cfa_siren == emetteur.siren  # never act on another CFA's dossier
     ):
         # A rupture notified by re-sending the engaged contract with contrat.dateRupture.
@@ -112,7 +112,7 @@ def transmettre(
         opco_id=opco.id,
         numero_interne=opco.numero_interne(seq, now),
         numero_externe=opco.numero_externe(seq, now),
-        etat=TRANSMIS,
+        etat=Etat.TRANSMIS.value,
         commentaire_etat=controles.commentaire([], avertissements) or None,
         controles=[asdict(v) for v in violations],
         cfa_siren=emetteur.siren,
@@ -138,7 +138,7 @@ def transmettre(
         EvenementDossier(
             horodatage=now,
             etat_avant=None,
-            etat_apres=TRANSMIS,
+            etat_apres=Etat.TRANSMIS.value,
             cause=f"Dossier reçu via l'API ({version}).",
             acteur="client",
         )

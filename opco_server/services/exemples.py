@@ -14,6 +14,7 @@ from opco_server.donnees.seed import load_demo
 from opco_server.models import Dossier
 from opco_server.outils import generation
 from opco_server.services import factures
+from rules.cycle_de_vie import FACTURABLES
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -108,7 +109,7 @@ def facture(sandbox: Sandbox, jour: date, opco_id: str, numero: str) -> dict[str
     with sandbox.session() as session:
         dossier = _dossier(sandbox, session, opco.id, numero)
         ouvertes = factures.echeances_dues(dossier, jour)
-        if dossier.etat not in ("ENGAGE", "RUPTURE") or not ouvertes:
+        if dossier.etat not in FACTURABLES or not ouvertes:
             raise ErreurExemple(
                 f"Le dossier « {numero} » (état {dossier.etat}) n'a pas d'échéance ouverte au "
                 f"{jour:%d/%m/%Y} : rien à facturer."

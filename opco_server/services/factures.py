@@ -34,7 +34,7 @@ from opco_server.models import (
 from opco_server.services import compteurs, controles, cycle_de_vie, fichiers
 from opco_server.services.engagements import niveau
 from opco_server.wire import parse_date
-from rules.cycle_de_vie import Etat, Evenement
+from rules.cycle_de_vie import FACTURABLES, Etat, Evenement
 from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEngage, LigneVue
 from rules.registry import Moment
 
@@ -120,7 +120,7 @@ def vue_dossier(session: Session, sandbox: Sandbox, dossier: Dossier) -> Dossier
         numero_interne=dossier.numero_interne,
         numero_externe=dossier.numero_externe,
         numero_deca=dossier.numero_deca,
-        etat=dossier.etat,
+        etat=Etat(dossier.etat),
         siret_cfa=dossier.organisme_siret,
         regime=dossier.regime_financement,
         date_conclusion=parse_date(dossier.cerfa["contrat"].get("dateConclusion")),
@@ -456,7 +456,7 @@ def _etat_attendu(session: Session, facture: Facture) -> None:
 
 def solder_si_tout_regle(session: Session, dossier: Dossier, at: datetime, acteur: str) -> bool:
     """ENGAGE/RUPTURE -> SOLDE once every échéance is paid exactly (nothing owed either way)."""
-    if dossier.etat not in (Etat.ENGAGE, Etat.RUPTURE) or not dossier.echeances:
+    if dossier.etat not in FACTURABLES or not dossier.echeances:
         return False
     if any(e.montant_regle != e.montant_total or e.montant_en_cours for e in dossier.echeances):
         return False
