@@ -39,7 +39,7 @@ def facturation(code: str, **textes: str) -> Callable[[Fonction], Fonction]:
     """`regle` for a blocking check of POST /factures (textes: resume, base, message).
 
     The rule sees nothing but a FactureVue: `evaluer(cerfa, ctx)` without a moment (the offline
-    checker) runs every rule, and a Cerfa dict has no invoice to check.
+    checker) runs every rule, and a Cerfa has no invoice to check.
     """
 
     def decorator(fonction: Fonction) -> Fonction:

@@ -13,8 +13,10 @@ import pytest
 from opco_server.cli import main
 from opco_server.config import Settings
 from opco_server.outils import generation
-from opco_server.services import controles, dossiers
+from opco_server.services import controles
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat
+from rules.doublon import cle_doublon
 from tests.api.test_cycle_de_vie import PDF, convention_de, detail, pilotage
 from tests.api.test_factures import envoyer, facture_pour
 from tests.conftest import HOTES_DE_TEST, ROOT, NormClient, _postgres_database
@@ -362,7 +364,8 @@ def test_generated_apprentices_have_distinct_duplicate_keys(regles):
     cles = set()
     for n in range(30_000):
         apprenti = identites.apprenti(n, debut)
-        cles.add(dossiers.cle_doublon(generation.appliquer_identite(cohorte, apprenti, {})))
+        cerfa = generation.appliquer_identite(cohorte, apprenti, {})
+        cles.add(cle_doublon(CerfaVue.de(cerfa)))
     assert len(cles) == 30_000
     assert "MARTIN" not in generation.NOMS  # the demo contract can always be sent after a seed
     beyond = identites.apprenti(identites.taille + 5, debut)

@@ -88,6 +88,7 @@ from rules.calculs import (
     taux_premiere_periode,
     tranche_age,
 )
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat
 from rules.identifiants import cle_nir
 from rules.referentiel import Referentiel
@@ -428,10 +429,11 @@ def cerfa_cohorte(
             )
             annee, jour = annee + 1, suivant
         contrat["remunerationsAnnuelles"] = lignes
-    smic = smic_employeur(cerfa, referentiel, debut)
-    taux = taux_premiere_periode(cerfa)
+    vue = CerfaVue.de(cerfa)
+    smic = smic_employeur(vue, referentiel, debut)
+    taux = taux_premiere_periode(vue)
     if smic and taux is not None:
-        salaire = salaire_minimal(taux, smic, minutes_hebdo(cerfa))
+        salaire = salaire_minimal(taux, smic, minutes_hebdo(vue))
         contrat["salaireEmbauche"] = float(salaire)  # a JSON number, as the client sends it
     return cerfa
 
@@ -888,6 +890,7 @@ class Generateur:
                 )
             dossier = {
                 **g.colonnes,
+                **dossiers.colonnes_contrat(CerfaVue.de(cerfa)),
                 "id": ident,
                 "opco_id": opco.id,
                 "numero_interne": opco.numero_interne(seq, p.reception),
@@ -895,12 +898,8 @@ class Generateur:
                 "numero_deca": numero_deca,
                 "cfa_siren": siren,
                 "rang": suite.numero("rang"),
-                "employeur_siret": cerfa["employeur"]["siret"],
-                "apprenti_nom": apprenti["nom"],
-                "apprenti_prenom": apprenti["prenom"],
-                "apprenti_date_naissance": date.fromisoformat(apprenti["dateNaissance"]),
-                "apprenti_nir": dossiers.nir_de(cerfa),
-                "cle_doublon": dossiers.cle_doublon(cerfa) if g.garde_cle_doublon else None,
+                # Refused or cancelled: the key no longer counts (cycle_de_vie.appliquer).
+                **({} if g.garde_cle_doublon else {"cle_doublon": None}),
                 "cerfa": cerfa,
                 "recu_le": p.reception,
                 "maj_le": p.etapes[g.evenements[-1][0]],

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 import rules
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import ACTIFS, Etat
 from rules.referentiel import Referentiel
 from rules.registry import (
@@ -83,16 +84,15 @@ def precedent(session: Session, opco_id: str, cerfa: dict) -> ContratPrecedent |
     )
 
 
-def meme_nir(session: Session, opco_id: str, cerfa: dict, limite: int = 5) -> list[ApprentiConnu]:
+def meme_nir(
+    session: Session, opco_id: str, cerfa: CerfaVue, limite: int = 5
+) -> list[ApprentiConnu]:
     """The OPCO's dossiers whose apprentice bears this Cerfa's NIR (a few are enough)."""
-    from rules.identifiants import nir_et_champ
-
-    trouve = nir_et_champ(cerfa)
-    if not trouve:
+    if cerfa.nir is None:
         return []
     query = (
         select(Dossier)
-        .where(Dossier.opco_id == opco_id, Dossier.apprenti_nir == trouve[0][:13])
+        .where(Dossier.opco_id == opco_id, Dossier.apprenti_nir == cerfa.nir[:13])
         .order_by(Dossier.id)
         .limit(limite)
     )
@@ -116,7 +116,7 @@ def avertissements(violations: Sequence[Violation]) -> list[Violation]:
     return [v for v in violations if v.severite == Severite.AVERTISSEMENT]
 
 
-def controler_transmission(cerfa: dict, ctx: Contexte) -> list[Violation]:
+def controler_transmission(cerfa: CerfaVue, ctx: Contexte) -> list[Violation]:
     """Synchronous controls of POST /dossiers: every violation, blocking or not."""
     return rules.evaluer(cerfa, ctx, Moment.TRANSMISSION)
 

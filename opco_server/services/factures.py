@@ -34,6 +34,7 @@ from opco_server.models import (
 from opco_server.services import compteurs, controles, cycle_de_vie, fichiers
 from opco_server.services.engagements import niveau
 from opco_server.wire import parse_date
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import FACTURABLES, Etat, Evenement
 from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEngage, LigneVue
 from rules.registry import Moment
@@ -116,6 +117,7 @@ def vue_dossier(session: Session, sandbox: Sandbox, dossier: Dossier) -> Dossier
             DocumentLie.type_fichier.in_(TYPES_COPIE_PARTICIPATION),
         )
     )
+    cerfa = CerfaVue.de(dossier.cerfa)
     return DossierVue(
         numero_interne=dossier.numero_interne,
         numero_externe=dossier.numero_externe,
@@ -123,11 +125,11 @@ def vue_dossier(session: Session, sandbox: Sandbox, dossier: Dossier) -> Dossier
         etat=Etat(dossier.etat),
         siret_cfa=dossier.organisme_siret,
         regime=dossier.regime_financement,
-        date_conclusion=parse_date(dossier.cerfa["contrat"].get("dateConclusion")),
-        date_fin_contrat=parse_date(dossier.cerfa["contrat"].get("dateFinContrat")),
+        date_conclusion=cerfa.date("contrat.dateConclusion"),
+        date_fin_contrat=cerfa.date_fin_contrat,
         date_rupture=dossier.date_rupture,
         niveau=niveau(sandbox, dossier.cerfa),
-        rqth=dossier.cerfa.get("apprenti", {}).get("handicap") is True,
+        rqth=cerfa.booleen("apprenti.handicap"),
         participation_employeur=dossier.participation_employeur or ZERO,
         echeances=tuple(
             EcheanceVue(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
 from opco_server.services import cycle_de_vie, engagements, factures
-from opco_server.wire import parse_date
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat, Evenement
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def rompre(
             )
         )
     debut = dossier.date_debut_contrat
-    fin = parse_date(dossier.cerfa["contrat"].get("dateFinContrat"))
+    fin = CerfaVue.de(dossier.cerfa).date_fin_contrat
     if date_rupture is None or date_rupture < debut or (fin and date_rupture > fin):
         items.append(
             ErrorItem(
