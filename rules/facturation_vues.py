@@ -9,8 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from rules.cycle_de_vie import Etat
+
+
+class EtatFacture(StrEnum):
+    """etatFacture on the wire (norm.md E9). An avoir REGLE is imputé, not paid."""
+
+    RECUE = "RECUE"
+    EN_COURS_INSTRUCTION = "EN_COURS_INSTRUCTION"
+    REGLE = "REGLE"
+    REJETEE = "REJETEE"
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ from rules.calculs import (
 )
 from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat
+from rules.facturation_vues import EtatFacture
 from rules.identifiants import cle_nir
 from rules.referentiel import Referentiel
 
@@ -961,7 +962,7 @@ class Generateur:
                 reference = factures.reference_virement(
                     self.opco.id, reglement, suite.numero("virement")
                 )
-            reglee = f.colonnes["etat"] == factures.REGLE
+            reglee = f.colonnes["etat"] == EtatFacture.REGLE
             contenu = f.colonnes["contenu"]
             lignes[Facture].append(
                 {
