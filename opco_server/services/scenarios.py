@@ -10,14 +10,6 @@ from typing import TYPE_CHECKING, Any
 from opco_server.donnees import yamlfile
 from opco_server.donnees.seed import identities
 from opco_server.errors import NotFound
-from opco_server.outils.generation import (
-    cerfa_cohorte,
-    dates_contrat,
-    etablissement_employeur,
-    naissance_apprenti,
-    numero_facture_cfa,
-    solder,
-)
 from opco_server.services import (
     conventions,
     dossiers,
@@ -26,6 +18,14 @@ from opco_server.services import (
     reinitialisation,
     ruptures,
 )
+from opco_server.services.fabrique import (
+    cerfa_cohorte,
+    dates_contrat,
+    etablissement_employeur,
+    numero_facture_cfa,
+    solder,
+)
+from opco_server.services.personnes import naissance_apprenti
 from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:
