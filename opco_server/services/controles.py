@@ -59,27 +59,25 @@ def contexte(
     )
 
 
-def precedent(session: Session, opco_id: str, cerfa: dict) -> ContratPrecedent | None:
+def precedent(session: Session, opco_id: str, cerfa: CerfaVue) -> ContratPrecedent | None:
     """The contract named by numeroContratPrecedent (its DECA number), if this OPCO holds it."""
     from rules.calculs import en_decimal
-    from rules.champs import date_, entier, texte
 
-    numero = texte(cerfa, "contrat.numeroContratPrecedent")
+    numero = cerfa.texte("contrat.numeroContratPrecedent")
     dossier = numero and session.scalar(
         select(Dossier).where(Dossier.opco_id == opco_id, Dossier.numero_deca == numero)
     )
     if not dossier:
         return None
+    ancien = CerfaVue.de(dossier.cerfa)
     periodes = [
-        p
-        for p in dossier.cerfa["contrat"].get("remunerationsAnnuelles") or []
-        if isinstance(p, dict)
+        p for p in ancien.valeur("contrat.remunerationsAnnuelles") or [] if isinstance(p, dict)
     ]
     periodes.sort(key=lambda p: str(p.get("dateDebut") or ""))
     return ContratPrecedent(
         numero_deca=numero,
-        type_contrat_app=entier(dossier.cerfa, "contrat.typeContratApp"),
-        date_fin=date_(dossier.cerfa, "contrat.dateFinContrat"),
+        type_contrat_app=ancien.entier("contrat.typeContratApp"),
+        date_fin=ancien.date_fin_contrat,
         dernier_taux=en_decimal(periodes[-1].get("taux")) if periodes else None,
     )
 
@@ -102,7 +100,7 @@ def meme_nir(
             nom=d.apprenti_nom,
             prenom=d.apprenti_prenom,
             date_naissance=d.apprenti_date_naissance,
-            sexe=(d.cerfa.get("apprenti") or {}).get("sexe"),
+            sexe=CerfaVue.de(d.cerfa).valeur("apprenti.sexe"),
         )
         for d in session.scalars(query)
     ]
@@ -168,25 +166,23 @@ def dossiers_actifs(session: Session, opco_id: str, sauf: int | None = None) -> 
 
 
 def resume(dossier: Dossier) -> DossierActif:
-    from rules.champs import date_, entier, texte
-
-    cerfa = dossier.cerfa
+    cerfa = CerfaVue.de(dossier.cerfa)
     maitres = tuple(
         (
-            texte(cerfa, f"{m}.nom") or "",
-            texte(cerfa, f"{m}.prenom") or "",
-            date_(cerfa, f"{m}.dateNaissance"),
+            cerfa.texte(f"{m}.nom") or "",
+            cerfa.texte(f"{m}.prenom") or "",
+            cerfa.date(f"{m}.dateNaissance"),
         )
         for m in ("maitre1", "maitre2")
-        if texte(cerfa, f"{m}.nom")
+        if cerfa.texte(f"{m}.nom")
     )
     return DossierActif(
         numero_interne=dossier.numero_interne,
         etat=Etat(dossier.etat),
         maitres=maitres,
-        date_debut_contrat=date_(cerfa, "contrat.dateDebutContrat"),
-        date_fin_contrat=date_(cerfa, "contrat.dateFinContrat"),
-        type_contrat_app=entier(cerfa, "contrat.typeContratApp"),
+        date_debut_contrat=cerfa.date_debut_contrat,
+        date_fin_contrat=cerfa.date_fin_contrat,
+        type_contrat_app=cerfa.entier("contrat.typeContratApp"),
     )
 
 
@@ -201,7 +197,7 @@ def evaluer_instruction(
 
     `actifs`: the OPCO's other active dossiers when the caller knows them (bulk generation,
     whose maîtres are all distinct); read from the database otherwise."""
-    opco = sandbox.opcos[dossier.opco_id]
+    opco, cerfa = sandbox.opcos[dossier.opco_id], CerfaVue.de(dossier.cerfa)
     if actifs is None:
         actifs = dossiers_actifs(session, dossier.opco_id, sauf=dossier.id)
     ctx = contexte(
@@ -210,6 +206,6 @@ def evaluer_instruction(
         aujourdhui or sandbox.clock.today(),
         date_reception=dossier.recu_le.date(),
         dossiers_actifs=actifs,
-        contrat_precedent=precedent(session, dossier.opco_id, dossier.cerfa),
+        contrat_precedent=precedent(session, dossier.opco_id, cerfa),
     )
-    return ResultatInstruction(tuple(rules.evaluer(dossier.cerfa, ctx, Moment.INSTRUCTION)))
+    return ResultatInstruction(tuple(rules.evaluer(cerfa, ctx, Moment.INSTRUCTION)))
