@@ -1,6 +1,6 @@
 """Invoices and credit notes: controls, acceptance, payment or rejection, SOLDE.
 
-POST /v1/factures is checked by the FACTURATION rules (rules/facturation.py) on a view of
+POST /v1/factures is checked by the FACTURATION rules (rules/facturation*.py) on a view of
 the invoice whose lines are resolved to the CFA's dossiers; accepted invoices put their
 amounts "en cours d'instruction" on the échéances, then are paid after the OPCO's delay on
 the sandbox clock (or paid / rejected now through the control API).
