@@ -17,7 +17,7 @@ less than on a wall clock; best and median of --series series of --repetitions c
                     `x-norme-date` as a custom keyword, Rust's own regular expressions);
   (d) fastjsonschema a validator compiled to Python once (stops at the first error: it
                     cannot report them all), when the package is installed;
-  (e) sandbox       what opco_server.http.validation now does: `compiled(schema)`, jsonschema-rs
+  (e) sandbox       what opco_server.http.compilation now does: `compiled(schema)`, jsonschema-rs
                     compiled once with `pattern`, `format` and `x-norme-date` checked by
                     Python's code, then, for an invalid body only, (b) for the errors.
 
@@ -48,7 +48,8 @@ from jsonschema import Draft4Validator
 from bench.outils import ROOT, contrat_exemple
 from opco_server.donnees import yamlfile
 from opco_server.http import tolerance
-from opco_server.http.validation import NormValidator, compiled, error_items
+from opco_server.http.compilation import NormValidator, compiled
+from opco_server.http.traduction import error_items
 from opco_server.wire import parse_date
 
 

@@ -308,7 +308,7 @@ def _create_key(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from opco_server.outils import generation
+    from opco_server.outils import generation, plan
 
     if args.dossiers < 1:
         print(
@@ -334,7 +334,7 @@ def _seed(args: argparse.Namespace) -> int:
         f"{_duree(bilan.duree)} : {_nombre(bilan.nombre / bilan.duree)} dossiers/s, "
         f"{_nombre(bilan.lignes)} lignes ({_nombre(bilan.lignes / bilan.duree)} lignes/s)."
     )
-    for etat in generation.ETATS:
+    for etat in plan.ETATS:
         print(f"  {etat:<22}{_nombre(bilan.par_etat.get(etat, 0)):>12}")
     return 0
 

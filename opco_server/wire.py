@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -46,13 +45,6 @@ def field_path(parts: Iterable[object]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
-
-
-def normaliser_nom(value: str) -> str:
-    """Upper-case, accents removed, spaces collapsed: « Léa  Marie » → « LEA MARIE »."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.upper().replace("-", " ").split())
 
 
 def parse_instant(value: str | None) -> datetime | None:

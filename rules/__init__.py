@@ -9,6 +9,8 @@ from rules import (  # noqa: F401
     calendrier,
     eligibilite,
     facturation,
+    facturation_frais,
+    facturation_solde,
     formats,
     identifiants,
     maitres,

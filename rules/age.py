@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rules.calculs import age_a, sans_limite_age, succession_apres_29
-from rules.champs import booleen, date_, entier, texte, valeur
+from rules.cerfa import CerfaVue
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 NAISSANCE = "cerfa.apprenti.dateNaissance"
@@ -21,9 +21,9 @@ COLLEGE_ACHEVE = {1, 11, 12, 21, 22, 31, 32, 40}  # derniereClasse proving coll�
     base="rules.md 1.2, 5.3",
     message="{champ} : la date de naissance {naissance} est postérieure à aujourd'hui ({jour}).",
 )
-def naissance_future(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def naissance_future(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The apprentice's birth date is not after the sandbox date (rules.md 5.3)."""
-    naissance = date_(cerfa, "apprenti.dateNaissance")
+    naissance = cerfa.date("apprenti.dateNaissance")
     if naissance and naissance > ctx.aujourdhui:
         yield Constat(NAISSANCE, {"naissance": naissance, "jour": ctx.aujourdhui})
 
@@ -36,7 +36,7 @@ def naissance_future(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6222-1 ; rules.md 1.2",
     message="{champ} : l'apprenti a {age} ans au début du contrat (15 ans minimum).",
 )
-def moins_de_15_ans(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def moins_de_15_ans(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The apprentice is at least 15 at dateDebutContrat (L6222-1)."""
     age = age_a(cerfa, "contrat.dateDebutContrat")
     if age is not None and age < 15:
@@ -51,17 +51,17 @@ def moins_de_15_ans(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6222-1 ; rules.md 1.2",
     message="{champ} : apprenti de 15 ans, {motif}.",
 )
-def quinze_ans_sans_college(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def quinze_ans_sans_college(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A 15-year-old must have completed collège (blocking) and carry derogation 11/50 (warning).
 
     Collège is proven by derniereClasse 01/11-32/40 or by any diploma (brevet and above).
     """
     if age_a(cerfa, "contrat.dateDebutContrat") != 15:
         return
-    classe, diplome = entier(cerfa, "apprenti.derniereClasse"), entier(cerfa, "apprenti.diplome")
+    classe, diplome = cerfa.entier("apprenti.derniereClasse"), cerfa.entier("apprenti.diplome")
     if classe not in COLLEGE_ACHEVE and (classe in {41, 42} or diplome in {None, 13}):
         yield Constat("cerfa.apprenti.derniereClasse", {"motif": "collège non achevé"})
-    elif entier(cerfa, "contrat.typeDerogation") not in {11, 50}:
+    elif cerfa.entier("contrat.typeDerogation") not in {11, 50}:
         motif = "dérogation 11 (âge inférieur à 16 ans) non indiquée"
         yield Constat(DEROGATION, {"motif": motif}, Severite.AVERTISSEMENT)
 
@@ -75,7 +75,7 @@ def quinze_ans_sans_college(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : l'apprenti a {age} ans au début du contrat sans cas d'exception (RQTH, "
     "sportif de haut niveau, création d'entreprise, contrat successif avec dérogation 12).",
 )
-def plus_de_29_ans(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def plus_de_29_ans(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """From 30 at dateDebutContrat an exception of L6222-2 is needed (L6222-1).
 
     Apprentices of 36 and more at conclusion are reported by AGE_OVER_35 only (no double report).
@@ -101,7 +101,7 @@ def plus_de_29_ans(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : apprenti de {age} ans, contrat successif ; vérifier que le précédent "
     "contrat s'est terminé il y a moins d'un an (diplôme supérieur ou rupture indépendante).",
 )
-def plus_de_29_ans_justificatifs(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def plus_de_29_ans_justificatifs(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The succession exception needs a previous contract ended < 1 year ago (D6222-1).
 
     FIDELITY: the Cerfa carries no end date of the previous contract, so the check is always a
@@ -123,7 +123,7 @@ def plus_de_29_ans_justificatifs(cerfa: dict, ctx: Contexte) -> Iterator[Constat
     message="{champ} : l'apprenti a {age} ans à la conclusion (35 ans au plus hors RQTH, "
     "sportif de haut niveau ou création d'entreprise).",
 )
-def plus_de_35_ans(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def plus_de_35_ans(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Beyond 35 at dateConclusion only RQTH, sportif HN or a creation project remain (D6222-1)."""
     age = age_a(cerfa, "contrat.dateConclusion")
     if age is not None and age >= 36 and not sans_limite_age(cerfa):
@@ -139,13 +139,13 @@ def plus_de_35_ans(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : apprenti de {age} ans au titre d'un projet de création ou de reprise "
     "d'entreprise ; l'attestation sur l'honneur est requise.",
 )
-def attestation_creation(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def attestation_creation(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """An apprentice of 30+ relying only on a creation project needs a sworn statement."""
     age = age_a(cerfa, "contrat.dateDebutContrat")
-    autres = booleen(cerfa, "apprenti.handicap") or booleen(
-        cerfa, "apprenti.inscriptionSportifDeHautNiveau"
+    autres = cerfa.booleen("apprenti.handicap") or cerfa.booleen(
+        "apprenti.inscriptionSportifDeHautNiveau"
     )
-    creation = booleen(cerfa, "apprenti.projetCreationRepriseEntreprise")
+    creation = cerfa.booleen("apprenti.projetCreationRepriseEntreprise")
     if age is not None and age >= 30 and creation and not autres:
         yield Constat("cerfa.apprenti.projetCreationRepriseEntreprise", {"age": age})
 
@@ -158,11 +158,11 @@ def attestation_creation(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.2 (typeDerogation.control.ts), 5.3",
     message="{champ} : dérogation {derogation} incohérente avec l'âge de l'apprenti ({age} ans).",
 )
-def derogation_incoherente(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def derogation_incoherente(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Derogation 11 needs age < 16 and derogation 12 age >= 30 at dateDebutContrat."""
     age, derogation = (
         age_a(cerfa, "contrat.dateDebutContrat"),
-        entier(cerfa, "contrat.typeDerogation"),
+        cerfa.entier("contrat.typeDerogation"),
     )
     if age is not None and ((derogation == 11 and age >= 16) or (derogation == 12 and age < 30)):
         yield Constat(DEROGATION, {"derogation": derogation, "age": age})
@@ -177,12 +177,12 @@ def derogation_incoherente(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : apprenti mineur non émancipé ({age} ans à la conclusion), "
     "le représentant légal (nom et prénom) est requis.",
 )
-def mineur_sans_representant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def mineur_sans_representant(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A minor at dateConclusion, not declared emancipated, needs a legal representative."""
     age = age_a(cerfa, "contrat.dateConclusion")
-    emancipe = valeur(cerfa, "apprenti.apprentiMineurNonEmancipe") is False
-    representant = texte(cerfa, "apprenti.responsableLegal.nom") and texte(
-        cerfa, "apprenti.responsableLegal.prenom"
+    emancipe = cerfa.valeur("apprenti.apprentiMineurNonEmancipe") is False
+    representant = cerfa.texte("apprenti.responsableLegal.nom") and cerfa.texte(
+        "apprenti.responsableLegal.prenom"
     )
     if age is not None and age < 18 and not emancipe and not representant:
         yield Constat("cerfa.apprenti.responsableLegal", {"age": age})

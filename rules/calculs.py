@@ -25,7 +25,8 @@ import unicodedata
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
-from rules.champs import booleen, date_, entier, texte, valeur
+from rules.cerfa import CerfaVue
+from rules.champs import date_, texte
 from rules.referentiel import Referentiel
 
 UN_JOUR = timedelta(days=1)
@@ -172,48 +173,48 @@ def _normaliser(texte: object) -> str:
     return " ".join(s.split())
 
 
-# --- Cerfa readers shared by several rules (wire dict in, plain values out) ---
+# --- Cerfa readers shared by several rules (a CerfaVue in, plain values out) ---
 
 
-def age_a(cerfa: dict, chemin_date: str) -> int | None:
+def age_a(cerfa: CerfaVue, chemin_date: str) -> int | None:
     """Apprentice's age in whole years at the Cerfa date `chemin_date` ("contrat.dateConclusion")."""
-    naissance, jour = date_(cerfa, "apprenti.dateNaissance"), date_(cerfa, chemin_date)
+    naissance, jour = cerfa.date("apprenti.dateNaissance"), cerfa.date(chemin_date)
     return age_au(naissance, jour) if naissance and jour else None
 
 
-def sans_limite_age(cerfa: dict) -> bool:
+def sans_limite_age(cerfa: CerfaVue) -> bool:
     """RQTH, sportif de haut niveau or business creation: no upper age limit (L6222-2 3°-5°)."""
     return any(
-        booleen(cerfa, f"apprenti.{c}")
+        cerfa.booleen(f"apprenti.{c}")
         for c in ("handicap", "inscriptionSportifDeHautNiveau", "projetCreationRepriseEntreprise")
     )
 
 
-def succession_apres_29(cerfa: dict) -> bool:
+def succession_apres_29(cerfa: CerfaVue) -> bool:
     """Exception 1°/2° of L6222-2 claimed: contract type 21/22/23 with derogation 12 or 50."""
-    type_contrat = entier(cerfa, "contrat.typeContratApp")
-    return type_contrat in {21, 22, 23} and entier(cerfa, "contrat.typeDerogation") in {12, 50}
+    type_contrat = cerfa.entier("contrat.typeContratApp")
+    return type_contrat in {21, 22, 23} and cerfa.entier("contrat.typeDerogation") in {12, 50}
 
 
-def date_formation_pratique(cerfa: dict) -> tuple[str, date | None]:
+def date_formation_pratique(cerfa: CerfaVue) -> tuple[str, date | None]:
     """Start of practical training: (field path, date), from either wire name of the key."""
     for cle in ("dateDebutFormationPratique", "dateFormationPratiqueEmployeur"):
-        if (jour := date_(cerfa, f"contrat.{cle}")) is not None:
+        if (jour := cerfa.date(f"contrat.{cle}")) is not None:
             return f"cerfa.contrat.{cle}", jour
     return "cerfa.contrat.dateDebutFormationPratique", None
 
 
-def maitres_renseignes(cerfa: dict) -> list[tuple[str, dict]]:
+def maitres_renseignes(cerfa: CerfaVue) -> list[tuple[str, dict]]:
     """("maitre1", {...}) and ("maitre2", {...}) for each maître block present with a name."""
-    blocs = ((cle, valeur(cerfa, cle)) for cle in ("maitre1", "maitre2"))
+    blocs = ((cle, cerfa.valeur(cle)) for cle in ("maitre1", "maitre2"))
     return [(cle, m) for cle, m in blocs if isinstance(m, dict) and texte(m, "nom")]
 
 
 def periodes_remuneration(
-    cerfa: dict,
+    cerfa: CerfaVue,
 ) -> list[tuple[int, tuple[date | None, date | None, Decimal | None]]]:
     """(index, (dateDebut, dateFin, taux)) for each contrat.remunerationsAnnuelles line."""
-    lignes = valeur(cerfa, "contrat.remunerationsAnnuelles")
+    lignes = cerfa.valeur("contrat.remunerationsAnnuelles")
     return [
         (i, (date_(x, "dateDebut"), date_(x, "dateFin"), en_decimal(x.get("taux"))))
         for i, x in enumerate(lignes if isinstance(lignes, list) else [])
@@ -221,10 +222,10 @@ def periodes_remuneration(
     ]
 
 
-def taux_premiere_periode(cerfa: dict) -> Decimal | None:
+def taux_premiere_periode(cerfa: CerfaVue) -> Decimal | None:
     """Rate of period "1.1", else of the earliest-starting period."""
     lignes = [
-        x for x in valeur(cerfa, "contrat.remunerationsAnnuelles") or [] if isinstance(x, dict)
+        x for x in cerfa.valeur("contrat.remunerationsAnnuelles") or [] if isinstance(x, dict)
     ]
     premiere = next((x for x in lignes if texte(x, "ordre") == "1.1"), None)
     if premiere is None and lignes:
@@ -266,13 +267,13 @@ def problemes_couverture(lignes: object, debut: date, fin: date) -> list[tuple[s
     return problemes
 
 
-def minutes_hebdo(cerfa: dict) -> int:
+def minutes_hebdo(cerfa: CerfaVue) -> int:
     """Weekly working time in minutes (dureeTravailHebdoHeures × 60 + …Minutes)."""
-    heures = entier(cerfa, "contrat.dureeTravailHebdoHeures") or 0
-    return heures * 60 + (entier(cerfa, "contrat.dureeTravailHebdoMinutes") or 0)
+    heures = cerfa.entier("contrat.dureeTravailHebdoHeures") or 0
+    return heures * 60 + (cerfa.entier("contrat.dureeTravailHebdoMinutes") or 0)
 
 
-def smic_employeur(cerfa: dict, referentiel: Referentiel, jour: date | None) -> Decimal | None:
+def smic_employeur(cerfa: CerfaVue, referentiel: Referentiel, jour: date | None) -> Decimal | None:
     """Monthly SMIC on `jour`, Mayotte's when the employer's postcode starts with 976."""
-    mayotte = (texte(cerfa, "employeur.adresse.codePostal") or "").startswith("976")
+    mayotte = (cerfa.texte("employeur.adresse.codePostal") or "").startswith("976")
     return referentiel.smic_au(jour, mayotte=mayotte) if jour else None

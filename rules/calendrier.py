@@ -14,7 +14,7 @@ from rules.calculs import (
     en_decimal,
     minutes_hebdo,
 )
-from rules.champs import date_, entier, texte, valeur
+from rules.cerfa import CerfaVue
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 DEBUT, FIN = "contrat.dateDebutContrat", "contrat.dateFinContrat"
@@ -35,9 +35,9 @@ def _c(chemin: str) -> str:
     base="rules.md 1.3, 5.4",
     message="{champ} : la fin du contrat ({fin}) doit être postérieure à son début ({debut}).",
 )
-def fin_avant_debut(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def fin_avant_debut(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dateFinContrat is after dateDebutContrat (rules.md 5.4)."""
-    debut, fin = date_(cerfa, DEBUT), date_(cerfa, FIN)
+    debut, fin = cerfa.date(DEBUT), cerfa.date(FIN)
     if debut and fin and fin <= debut:
         yield Constat(_c(FIN), {"debut": debut, "fin": fin})
 
@@ -51,10 +51,10 @@ def fin_avant_debut(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : un contrat initial est conclu ({conclusion}) au plus tard le jour de son "
     "début d'exécution ({debut}).",
 )
-def signature_apres_debut(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def signature_apres_debut(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """An initial contract (11/21/22/23) is concluded on or before dateDebutContrat."""
-    conclusion, debut = date_(cerfa, "contrat.dateConclusion"), date_(cerfa, DEBUT)
-    initial = entier(cerfa, "contrat.typeContratApp") in INITIAUX
+    conclusion, debut = cerfa.date("contrat.dateConclusion"), cerfa.date(DEBUT)
+    initial = cerfa.entier("contrat.typeContratApp") in INITIAUX
     if initial and conclusion and debut and conclusion > debut:
         yield Constat("cerfa.contrat.dateConclusion", {"conclusion": conclusion, "debut": debut})
 
@@ -67,13 +67,13 @@ def signature_apres_debut(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.3, 4.4, 5.4",
     message="{champ} : la date d'effet de l'avenant {motif}.",
 )
-def effet_avenant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def effet_avenant(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Avenants 31-37 carry dateEffetAvenant; for 31-38 it lies in [début, fin] of the contract."""
     type_contrat, effet = (
-        entier(cerfa, "contrat.typeContratApp"),
-        date_(cerfa, "contrat.dateEffetAvenant"),
+        cerfa.entier("contrat.typeContratApp"),
+        cerfa.date("contrat.dateEffetAvenant"),
     )
-    debut, fin, champ = date_(cerfa, DEBUT), date_(cerfa, FIN), "cerfa.contrat.dateEffetAvenant"
+    debut, fin, champ = cerfa.date(DEBUT), cerfa.date(FIN), "cerfa.contrat.dateEffetAvenant"
     if type_contrat not in AVENANTS:
         return
     if effet is None and type_contrat != 38:
@@ -90,10 +90,10 @@ def effet_avenant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.6, 4.4, 5.4",
     message="{champ} : le numéro DECA du contrat précédent est {attendu} pour le type {type}.",
 )
-def contrat_precedent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def contrat_precedent(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """numeroContratPrecedent is required for avenants 31-37 and expected for 21/22/23/38."""
-    type_contrat = entier(cerfa, "contrat.typeContratApp")
-    if texte(cerfa, "contrat.numeroContratPrecedent") or type_contrat not in {
+    type_contrat = cerfa.entier("contrat.typeContratApp")
+    if cerfa.texte("contrat.numeroContratPrecedent") or type_contrat not in {
         21,
         22,
         23,
@@ -116,11 +116,11 @@ def contrat_precedent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.3 (dureeTravail.control.ts), 5.4",
     message="{champ} : durée hebdomadaire de {heures} h {minutes:02d} {motif}.",
 )
-def duree_hebdomadaire(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def duree_hebdomadaire(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Weekly time <= 40 h and minutes <= 59 (blocking); > 35 h, minors included, is a warning."""
     total, champ = minutes_hebdo(cerfa), "cerfa.contrat.dureeTravailHebdoHeures"
-    heures = entier(cerfa, "contrat.dureeTravailHebdoHeures") or 0
-    minutes = entier(cerfa, "contrat.dureeTravailHebdoMinutes") or 0
+    heures = cerfa.entier("contrat.dureeTravailHebdoHeures") or 0
+    minutes = cerfa.entier("contrat.dureeTravailHebdoMinutes") or 0
     valeurs: dict[str, object] = {"heures": heures, "minutes": minutes}
     if total > 40 * 60 or minutes > 59:
         yield Constat(champ, {**valeurs, "motif": "(40 h au plus)"}, Severite.BLOQUANT)
@@ -138,12 +138,12 @@ def duree_hebdomadaire(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6222-7-1, R6222-23-1 ; rules.md 1.3, 5.4",
     message="{champ} : le contrat dure {mois} mois (6 mois au moins).",
 )
-def duree_trop_courte(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def duree_trop_courte(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The contract lasts at least 6 months, unless derogation 21/50 or situation 7/8 (warning)."""
-    debut, fin = date_(cerfa, DEBUT), date_(cerfa, FIN)
+    debut, fin = cerfa.date(DEBUT), cerfa.date(FIN)
     if debut and fin and debut < fin and duree_mois(debut, fin) < 6:
-        justifie = entier(cerfa, "contrat.typeDerogation") in {21, 50} or entier(
-            cerfa, "apprenti.situationAvantContrat"
+        justifie = cerfa.entier("contrat.typeDerogation") in {21, 50} or cerfa.entier(
+            "apprenti.situationAvantContrat"
         ) in {7, 8}
         severite = Severite.AVERTISSEMENT if justifie else None
         yield Constat(_c(FIN), {"mois": duree_mois(debut, fin)}, severite)
@@ -157,13 +157,13 @@ def duree_trop_courte(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6222-7-1, L6222-11, R6222-47 ; rules.md 1.3, 5.4",
     message="{champ} : le contrat dépasse {plafond} mois ({mois} mois).",
 )
-def duree_trop_longue(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def duree_trop_longue(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """At most 36 months, 48 with RQTH, derogation 22/50 or avenant 33/34 (36 months + 1 day fails)."""
-    debut, fin = date_(cerfa, DEBUT), date_(cerfa, FIN)
+    debut, fin = cerfa.date(DEBUT), cerfa.date(FIN)
     allonge = (
-        valeur(cerfa, "apprenti.handicap") is True
-        or entier(cerfa, "contrat.typeDerogation") in {22, 50}
-        or entier(cerfa, "contrat.typeContratApp") in {33, 34}
+        cerfa.valeur("apprenti.handicap") is True
+        or cerfa.entier("contrat.typeDerogation") in {22, 50}
+        or cerfa.entier("contrat.typeContratApp") in {33, 34}
     )
     plafond = 48 if allonge else 36
     if debut and fin and fin >= ajouter_mois(debut, plafond):
@@ -178,10 +178,10 @@ def duree_trop_longue(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6222-12 ; rules.md 1.3, 5.4",
     message="{champ} : la formation pratique ({pratique}) doit débuter entre {debut} et {limite}.",
 )
-def debut_formation_pratique(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def debut_formation_pratique(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dateDebutContrat <= practical start <= min(dateDebutContrat + 3 months, dateFinContrat)."""
     champ, pratique = date_formation_pratique(cerfa)
-    debut, fin = date_(cerfa, DEBUT), date_(cerfa, FIN)
+    debut, fin = cerfa.date(DEBUT), cerfa.date(FIN)
     if pratique and debut:
         limite = min(ajouter_mois(debut, 3), fin or pratique)
         if not debut <= pratique <= limite:
@@ -196,9 +196,9 @@ def debut_formation_pratique(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6222-12 ; rules.md 1.3, 5.4",
     message="{champ} : la formation en CFA ({cfa}) débute après le {limite}.",
 )
-def debut_cfa_tardif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def debut_cfa_tardif(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dateDebutFormation is at most 3 months after dateDebutContrat (L6222-12)."""
-    cfa, debut = date_(cerfa, "formation.dateDebutFormation"), date_(cerfa, DEBUT)
+    cfa, debut = cerfa.date("formation.dateDebutFormation"), cerfa.date(DEBUT)
     if cfa and debut and cfa > ajouter_mois(debut, 3):
         yield Constat(
             "cerfa.formation.dateDebutFormation", {"cfa": cfa, "limite": ajouter_mois(debut, 3)}
@@ -214,9 +214,9 @@ def debut_cfa_tardif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : la formation en CFA ({cfa}) a débuté avant le {limite} ; la durée du "
     "contrat doit être réduite des mois déjà suivis.",
 )
-def debut_cfa_precoce(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def debut_cfa_precoce(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A CFA start more than 3 months before dateDebutContrat is allowed (L6222-12-1) but flagged."""
-    cfa, debut = date_(cerfa, "formation.dateDebutFormation"), date_(cerfa, DEBUT)
+    cfa, debut = cerfa.date("formation.dateDebutFormation"), cerfa.date(DEBUT)
     if cfa and debut and cfa < ajouter_mois(debut, -3):
         yield Constat(
             "cerfa.formation.dateDebutFormation", {"cfa": cfa, "limite": ajouter_mois(debut, -3)}
@@ -231,9 +231,9 @@ def debut_cfa_precoce(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.3, 5.4",
     message="{champ} : le contrat se termine ({fin}) avant la fin des épreuves ({examens}).",
 )
-def fin_avant_examens(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def fin_avant_examens(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dateFinContrat is on or after dateFinFormation (end of exams)."""
-    fin, examens = date_(cerfa, FIN), date_(cerfa, "formation.dateFinFormation")
+    fin, examens = cerfa.date(FIN), cerfa.date("formation.dateFinFormation")
     if fin and examens and fin < examens:
         yield Constat(_c(FIN), {"fin": fin, "examens": examens})
 
@@ -247,13 +247,13 @@ def fin_avant_examens(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : le contrat se termine ({fin}) plus de {mois} mois après la fin des "
     "épreuves ({examens}).",
 )
-def fin_apres_examens(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def fin_apres_examens(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dateFinContrat <= dateFinFormation + 2 months (warning), + 3 months (blocking).
 
     FIDELITY: "+ n months" is calendar months clamped to the month end (30 June + 2 months =
     30 August), as date-fns addMonths in the ministry generator; 31 August is a warning.
     """
-    fin, examens = date_(cerfa, FIN), date_(cerfa, "formation.dateFinFormation")
+    fin, examens = cerfa.date(FIN), cerfa.date("formation.dateFinFormation")
     if fin and examens and fin > ajouter_mois(examens, 3):
         yield Constat(_c(FIN), {"fin": fin, "examens": examens, "mois": 3}, Severite.BLOQUANT)
     elif fin and examens and fin > ajouter_mois(examens, 2):
@@ -268,11 +268,11 @@ def fin_apres_examens(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.3 (dateFormation.control.ts), 5.4",
     message="{champ} : la formation dure {mois} mois (de 6 à 48 mois attendus).",
 )
-def duree_formation(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def duree_formation(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dateDebutFormation -> dateFinFormation spans 6 to 48 months (end date included)."""
     debut, fin = (
-        date_(cerfa, "formation.dateDebutFormation"),
-        date_(cerfa, "formation.dateFinFormation"),
+        cerfa.date("formation.dateDebutFormation"),
+        cerfa.date("formation.dateFinFormation"),
     )
     if debut and fin and (duree_mois(debut, fin) < 6 or fin >= ajouter_mois(debut, 48)):
         yield Constat("cerfa.formation.dateFinFormation", {"mois": duree_mois(debut, fin)})
@@ -286,10 +286,10 @@ def duree_formation(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6211-2 ; rules.md 1.3 (formationSchema.ts), 5.4",
     message="{champ} : {heures} h de formation, moins de 25 % du temps du contrat ({minimum} h).",
 )
-def heures_formation(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def heures_formation(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """dureeFormation >= 25 % × 1 607 h × contract days / 365 (end date included)."""
-    debut, fin = date_(cerfa, DEBUT), date_(cerfa, FIN)
-    heures = en_decimal(valeur(cerfa, "formation.dureeFormation"))
+    debut, fin = cerfa.date(DEBUT), cerfa.date(FIN)
+    heures = en_decimal(cerfa.valeur("formation.dureeFormation"))
     if debut and fin and heures is not None and fin > debut:
         minimum = HEURES_ANNUELLES * duree_jours(debut, fin) / 4 / 365
         if heures < minimum:

@@ -1,8 +1,9 @@
-"""Reading the Cerfa wire dict: dotted paths, dates, integers. Pure helpers, no rules."""
+"""Reading the Cerfa wire dict: dotted paths, dates, integers, names. Pure helpers, no rules."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
@@ -52,3 +53,16 @@ def entier(cerfa: dict, chemin: str) -> int | None:
 
 def booleen(cerfa: dict, chemin: str) -> bool:
     return valeur(cerfa, chemin) is True
+
+
+def renseigne(cerfa: dict, chemin: str) -> bool:
+    """A field counts as filled unless missing, null, blank or an empty list."""
+    v = valeur(cerfa, chemin)
+    return not (v is None or (isinstance(v, str) and not v.strip()) or v == [])
+
+
+def normaliser_nom(value: str) -> str:
+    """Upper-case, accents removed, spaces collapsed: « Léa  Marie » → « LEA MARIE »."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.upper().replace("-", " ").split())

@@ -42,6 +42,11 @@ TRANSITIONS: dict[tuple[Etat, Evenement], Etat] = {
 }
 
 TERMINAUX = frozenset({Etat.REFUSE, Etat.ANNULE, Etat.SOLDE})
+# A contract received, under instruction or running: its maître d'apprentissage is taken. The
+# others are over or never started (refused, cancelled, broken off, solded).
+ACTIFS = frozenset({Etat.TRANSMIS, Etat.EN_COURS_INSTRUCTION, Etat.ENGAGE})
+# Engaged, then possibly broken off: the échéances of the funding can be invoiced.
+FACTURABLES = frozenset({Etat.ENGAGE, Etat.RUPTURE})
 
 
 class TransitionInterdite(ValueError):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 
-from rules.champs import date_, entier, texte
+from rules.cerfa import CerfaVue
 from rules.formats import MOTIF_RNCP, idcc_normalise, rncp_normalise
 from rules.referentiel import Certification
 from rules.registry import Constat, Contexte, Moment, Severite, regle
@@ -58,15 +58,15 @@ def jours_ouvrables_entre(debut: date, fin: date) -> int:
     return sum(1 for jour in jours if est_ouvrable(jour))
 
 
-def certification_visee(cerfa: dict, ctx: Contexte) -> tuple[str, Certification | None] | None:
+def certification_visee(cerfa: CerfaVue, ctx: Contexte) -> tuple[str, Certification | None] | None:
     """(normalised RNCP, referential entry or None if unknown), None when no valid code."""
-    rncp = rncp_normalise(texte(cerfa, "formation.rncp") or "")
+    rncp = rncp_normalise(cerfa.texte("formation.rncp") or "")
     return (rncp, ctx.referentiel.certification(rncp)) if MOTIF_RNCP.match(rncp) else None
 
 
-def conclu_depuis_decret_2024(cerfa: dict) -> bool:
+def conclu_depuis_decret_2024(cerfa: CerfaVue) -> bool:
     """Contract concluded from 2024-08-01 (décret 2024-631 adds checks 5°-7° of D6224-2)."""
-    conclusion = date_(cerfa, "contrat.dateConclusion")
+    conclusion = cerfa.date("contrat.dateConclusion")
     return conclusion is not None and conclusion >= DECRET_2024_631
 
 
@@ -78,9 +78,9 @@ def conclu_depuis_decret_2024(cerfa: dict) -> bool:
     base="rules.md 1.1, 5.2 (employeurs publics : plateforme CELIA ; EPIC type 30 admis)",
     message="{champ} : un employeur public de type {type} dépose ses contrats auprès de la DDETS, pas d'un OPCO.",
 )
-def employeur_public(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def employeur_public(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """typeEmployeur 21-29 is out of the OPCOs' scope; 30 (EPIC) is in (rules.md 1.1)."""
-    type_employeur = entier(cerfa, "employeur.typeEmployeur")
+    type_employeur = cerfa.entier("employeur.typeEmployeur")
     if type_employeur in EMPLOYEURS_PUBLICS:
         yield Constat("cerfa.employeur.typeEmployeur", {"type": type_employeur})
 
@@ -93,7 +93,7 @@ def employeur_public(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.8, 5.2 (correspondance IDCC → OPCO)",
     message="{champ} : l'IDCC {idcc} relève de l'OPCO {opco_attendu}, pas de {opco}.",
 )
-def mauvais_opco(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def mauvais_opco(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The IDCC maps to this OPCO; silent for 9999/9998 and unknown or unmapped IDCCs (3.8)."""
     idcc = idcc_normalise(cerfa)
     convention = ctx.referentiel.convention(idcc) if idcc else None
@@ -110,7 +110,7 @@ def mauvais_opco(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6211-1 ; rules.md 1.6, 5.2",
     message="{champ} : la certification {rncp} est inconnue du RNCP.",
 )
-def rncp_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def rncp_inconnu(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The certification exists in the RNCP (stub: everything but the magic codes) (1.6)."""
     visee = certification_visee(cerfa, ctx)
     if visee and visee[1] is None:
@@ -125,13 +125,13 @@ def rncp_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6211-1 ; rules.md 1.6, 5.2 (règle OPCO Atlas)",
     message="{champ} : la certification {rncp} n'est pas active le {jour} (active du {du} au {au}).",
 )
-def rncp_inactif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def rncp_inactif(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The RNCP is active at min(dateDebutContrat, dateDebutFormation) (rules.md 1.6)."""
     visee = certification_visee(cerfa, ctx)
     debuts = [
         d
         for c in ("contrat.dateDebutContrat", "formation.dateDebutFormation")
-        if (d := date_(cerfa, c))
+        if (d := cerfa.date(c))
     ]
     if not visee or not visee[1] or not debuts:
         return
@@ -150,9 +150,9 @@ def rncp_inactif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6211-1 ; rules.md 1.6, 5.2",
     message="{champ} : la certification {rncp} n'est pas ouverte à l'apprentissage.",
 )
-def rncp_hors_apprentissage(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def rncp_hors_apprentissage(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The certification is flagged open to apprenticeship; an RS code never is (1.6)."""
-    code = rncp_normalise(texte(cerfa, "formation.rncp") or "")
+    code = rncp_normalise(cerfa.texte("formation.rncp") or "")
     visee = certification_visee(cerfa, ctx)
     if code.startswith("RS") or (visee and visee[1] and not visee[1].apprentissage):
         yield Constat(RNCP, {"rncp": code})
@@ -166,9 +166,9 @@ def rncp_hors_apprentissage(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.6, 5.2",
     message="{champ} : le code diplôme {cfd} n'est pas rattaché à {rncp} (attendu : {attendus}).",
 )
-def cfd_hors_rncp(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def cfd_hors_rncp(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """codeDiplome (first 8 characters) is one of the CFDs linked to the RNCP, when known (1.6)."""
-    visee, cfd = certification_visee(cerfa, ctx), texte(cerfa, "formation.codeDiplome")
+    visee, cfd = certification_visee(cerfa, ctx), cerfa.texte("formation.codeDiplome")
     codes = visee[1].codes_diplome if visee and visee[1] else ()
     if cfd and codes and cfd.upper()[:8] not in codes:
         yield Constat(
@@ -185,9 +185,9 @@ def cfd_hors_rncp(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. D6224-2 7°, L6316-1 ; rules.md 1.1, 5.2 (contrats conclus depuis le 2024-08-01)",
     message="{champ} : le CFA {siret} ne détient pas la certification qualité Qualiopi.",
 )
-def cfa_sans_qualiopi(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def cfa_sans_qualiopi(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The CFA holds the apprenticeship quality certification (D6224-2 7°, from 2024-08-01)."""
-    siret = texte(cerfa, "organismeFormation.siret")
+    siret = cerfa.texte("organismeFormation.siret")
     if (
         siret
         and conclu_depuis_decret_2024(cerfa)
@@ -204,9 +204,9 @@ def cfa_sans_qualiopi(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. D6224-2 6°, R6113-16 ; rules.md 1.1, 5.2 (contrats conclus depuis le 2024-08-01)",
     message="{champ} : le CFA {siret} n'est pas habilité à préparer {rncp}.",
 )
-def cfa_non_habilite(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def cfa_non_habilite(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The CFA is habilitated for the RNCP where its habilitations are listed (D6224-2 6°)."""
-    siret, visee = texte(cerfa, "organismeFormation.siret"), certification_visee(cerfa, ctx)
+    siret, visee = cerfa.texte("organismeFormation.siret"), certification_visee(cerfa, ctx)
     if not siret or not visee or not conclu_depuis_decret_2024(cerfa):
         return
     habilitations = ctx.referentiel.etablissement(siret).habilitations
@@ -222,9 +222,9 @@ def cfa_non_habilite(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. D6224-2 5°, L6225-1 à L6225-6 ; rules.md 1.1, 5.2 (contrats conclus depuis le 2024-08-01)",
     message="{champ} : l'employeur {siret} fait l'objet d'une décision d'opposition à l'engagement d'apprentis.",
 )
-def employeur_en_opposition(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def employeur_en_opposition(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """No opposition / suspension / recruitment ban against the employer (D6224-2 5°)."""
-    siret = texte(cerfa, "employeur.siret")
+    siret = cerfa.texte("employeur.siret")
     if (
         siret
         and conclu_depuis_decret_2024(cerfa)
@@ -241,9 +241,9 @@ def employeur_en_opposition(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. D6224-1 ; rules.md 1.1, 5.2",
     message="{champ} : contrat reçu le {reception}, {jours} jours ouvrables après le début d'exécution (5 au plus).",
 )
-def depot_tardif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def depot_tardif(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The OPCO receives the contract within 5 working days after dateDebutContrat (D6224-1)."""
-    debut = date_(cerfa, "contrat.dateDebutContrat")
+    debut = cerfa.date("contrat.dateDebutContrat")
     if debut is None or ctx.date_reception is None:
         return
     jours = jours_ouvrables_entre(debut, ctx.date_reception)

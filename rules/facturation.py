@@ -12,6 +12,9 @@ rupture period, frais annexes and RQTH ceilings). What applies to an AVOIR: INV_
 INV_SIRET_MISMATCH, INV_DOSSIER_NUMBER_MISSING, INV_DOSSIER_UNKNOWN, INV_DOSSIER_NOT_ENGAGED
 (SOLDE also accepted), INV_ECHEANCE_UNKNOWN (numbers given must exist), INV_TOTAL_MISMATCH and
 INV_CREDIT_NOTE_EXCEEDS (AVOIR only).
+
+The frais annexes and RQTH ceilings are in rules/facturation_frais.py, what the end of the
+contract (rupture, final balance, credit note) asks for in rules/facturation_solde.py.
 """
 
 from __future__ import annotations
@@ -20,25 +23,21 @@ import functools
 from collections.abc import Callable, Hashable, Iterator
 from decimal import Decimal
 
-from rules.calculs import ajouter_mois
-from rules.echeancier import REGIME_2025, ZERO, centimes
-from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEngage, LigneVue
-from rules.financement import NIVEAU_PARTICIPATION, PLAFOND_RQTH_ANNUEL, plafond_frais
+from rules.cycle_de_vie import FACTURABLES, Etat
+from rules.echeancier import ZERO
+from rules.facturation_vues import EcheanceVue, FactureVue, LigneVue
 from rules.identifiants import iban_masque, iban_valide
 from rules.registry import Constat, Contexte, Fonction, Moment, Severite, regle
 
 FAQ = "FAQ API CFA OPCO, rejets ; norm.md §5.2"
 PEDAGOGIE = "PEDAGOGIE"
-FRAIS = ("HEBERGEMENT", "RESTAURATION", "PREMIEREQUIPEMENT", "MOBILITE")
-UNITAIRES = ("HEBERGEMENT", "RESTAURATION")  # priced per night / per meal
-MOIS_SOLDE_TARDIF = 4  # final balance not due 4 months after the contract end (R6332-25)
 
 
 def facturation(code: str, **textes: str) -> Callable[[Fonction], Fonction]:
     """`regle` for a blocking check of POST /factures (textes: resume, base, message).
 
     The rule sees nothing but a FactureVue: `evaluer(cerfa, ctx)` without a moment (the offline
-    checker) runs every rule, and a Cerfa dict has no invoice to check.
+    checker) runs every rule, and a Cerfa has no invoice to check.
     """
 
     def decorator(fonction: Fonction) -> Fonction:
@@ -62,7 +61,7 @@ def doublon(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """Same CFA invoice number already accepted, or an échéance already invoiced or paid."""
     if facture.deja_connue:
         yield Constat("facture.numero", {"motif": f"la facture {facture.numero} est déjà connue"})
-    if _avoir(facture):
+    if avoir(facture):
         return
     vues: set[tuple[str, int]] = set()
     for ligne, ech in _pedagogie(facture):
@@ -87,7 +86,7 @@ def iban_different(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
         return
     vues = set()
     for ligne in facture.lignes:
-        ech = _echeance(ligne)
+        ech = echeance_de(ligne)
         if ech and ech.iban and _iban(ech.iban) != _iban(facture.iban_emetteur):
             cle = (ligne.dossier.numero_externe, ech.numero)
             if cle not in vues:
@@ -98,27 +97,6 @@ def iban_different(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
 
 
 @facturation(
-    "INV_FRAIS_ANNEXES_EXCEEDED",
-    resume="Le montant des frais annexes excède le plafond ou le montant engagé.",
-    base=f"{FAQ} ; rules.md 2.4",
-    message="{champ} : {nature} {montant} € pour {reste} € restant engagé.",
-)
-def frais_au_dela_engagement(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """Frais lines (running total per dossier and nature) stay within what remains engaged."""
-    if _avoir(facture):
-        return
-    lignes = [li for li in facture.lignes if li.nature in FRAIS and li.dossier]
-    for ligne, cumul in _cumule(lignes, lambda li: (li.dossier.numero_interne, li.nature)):
-        engage = _engage(ligne.dossier, ligne.nature)
-        if engage and engage.montant_total is None:  # mobility declared without a flat amount
-            continue
-        reste = engage.montant_total - engage.deja_facture if engage else ZERO
-        if cumul > reste:
-            valeurs = {"nature": ligne.nature, "montant": cumul, "reste": reste}
-            yield Constat(f"{ligne.champ}.montant", valeurs)
-
-
-@facturation(
     "INV_IBAN_MISSING",
     resume="L'IBAN de l'émetteur (CFA) n'est pas renseigné.",
     base=f"{FAQ} ; rules.md 3.4",
@@ -126,7 +104,7 @@ def frais_au_dela_engagement(facture: FactureVue, ctx: Contexte) -> Iterator[Con
 )
 def iban_absent(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """An invoice (not a credit note) carries a valid CFA IBAN (ISO 13616)."""
-    if _avoir(facture):
+    if avoir(facture):
         return
     if not facture.iban_emetteur:
         yield Constat("facture.ibanEmetteur", {"motif": "n'est pas renseigné"})
@@ -142,7 +120,7 @@ def iban_absent(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
 )
 def montant_echeance(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """A PEDAGOGIE line invoices exactly what remains of its échéance (when something does)."""
-    if _avoir(facture):
+    if avoir(facture):
         return
     for ligne, ech in _pedagogie(facture):
         if ech.restant > 0 and ligne.montant != ech.restant:
@@ -199,31 +177,12 @@ def numero_dossier_absent(facture: FactureVue, ctx: Contexte) -> Iterator[Consta
 )
 def echeance_fermee(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """The échéance invoiced is open (dateOuverture ≤ the sandbox date)."""
-    if _avoir(facture):
+    if avoir(facture):
         return
     for ligne in facture.lignes:
-        if (ech := _echeance(ligne)) and ech.date_ouverture > ctx.aujourdhui:
+        if (ech := echeance_de(ligne)) and ech.date_ouverture > ctx.aujourdhui:
             valeurs = {"echeance": ech.numero, "ouverture": ech.date_ouverture}
             yield Constat(f"{ligne.champ}.numeroEcheance", valeurs)
-
-
-@facturation(
-    "INV_AMOUNT_MISMATCH",
-    resume="Le montant ne correspond pas au montant attendu.",
-    base=f"{FAQ} ; rules.md 2.4",
-    message="{champ} : {montant} € facturés, {attendu} € attendus ({quantite} × {prix} €).",
-)
-def montant_unitaire(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """Hébergement / restauration lines cost quantite × the engaged unit price."""
-    if _avoir(facture):
-        return
-    for ligne in facture.lignes:
-        engage = _engage(ligne.dossier, ligne.nature) if ligne.nature in UNITAIRES else None
-        if engage and ligne.quantite is not None:
-            attendu = centimes(ligne.quantite * engage.prix_unitaire)
-            if ligne.montant != attendu:
-                valeurs = {"montant": ligne.montant, "attendu": attendu, "quantite": ligne.quantite}
-                yield Constat(f"{ligne.champ}.montant", {**valeurs, "prix": engage.prix_unitaire})
 
 
 @facturation(
@@ -248,9 +207,9 @@ def total_different(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
 def echeance_inconnue(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """A line's échéance number exists in its dossier; invoiced PEDAGOGIE lines must carry one."""
     for ligne in facture.lignes:
-        requis = ligne.nature == PEDAGOGIE and not _avoir(facture)
+        requis = ligne.nature == PEDAGOGIE and not avoir(facture)
         donne = ligne.numero_echeance is not None
-        if ligne.dossier and (donne or requis) and _echeance(ligne) is None:
+        if ligne.dossier and (donne or requis) and echeance_de(ligne) is None:
             valeurs = {"echeance": ligne.numero_echeance, "dossier": ligne.dossier.numero_externe}
             yield Constat(f"{ligne.champ}.numeroEcheance", valeurs)
 
@@ -276,148 +235,17 @@ def dossier_inconnu(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
 )
 def dossier_non_engage(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
     """The dossier is ENGAGE or RUPTURE (a credit note may also target a SOLDE dossier)."""
-    admis = {"ENGAGE", "RUPTURE"} | ({"SOLDE"} if _avoir(facture) else set())
+    admis = FACTURABLES | ({Etat.SOLDE} if avoir(facture) else set())
     for ligne in facture.lignes:
         if ligne.dossier and ligne.dossier.etat not in admis:
             valeurs = {"dossier": ligne.dossier.numero_externe, "etat": ligne.dossier.etat}
             yield Constat(f"{ligne.champ}.numeroDossier", valeurs)
 
 
-@facturation(
-    "INV_AFTER_RUPTURE",
-    resume="Période facturée commençant après la rupture du contrat.",
-    base="rules.md 2.6, 5.7",
-    message="{champ} : la période facturée commence le {debut}, après la rupture du {rupture}.",
-)
-def apres_rupture(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """No line invoices a period (échéance or dateDebutPeriode) starting after the rupture."""
-    if _avoir(facture):
-        return
-    for ligne in facture.lignes:
-        rupture, ech = ligne.dossier.date_rupture if ligne.dossier else None, _echeance(ligne)
-        valeurs = {"rupture": rupture}
-        if rupture and ech and ech.date_debut > rupture:
-            yield Constat(f"{ligne.champ}.numeroEcheance", {**valeurs, "debut": ech.date_debut})
-        elif rupture and ligne.date_debut_periode and ligne.date_debut_periode > rupture:
-            yield Constat(
-                f"{ligne.champ}.dateDebutPeriode", {**valeurs, "debut": ligne.date_debut_periode}
-            )
+# --- helpers shared by the invoice rules ----------------------------------------------------
 
 
-@facturation(
-    "INV_BALANCE_NO_ATTESTATION",
-    resume="Solde final sans certificat de réalisation final.",
-    base="C. trav. R6332-25 (décret n° 2025-585) ; rules.md 2.2, 5.7",
-    message="{champ} : le solde final du dossier {dossier} exige le certificat de réalisation.",
-)
-def solde_sans_attestation(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """Regime 2025: the final balance needs the final certificat de réalisation."""
-    for ligne, dossier in _soldes_finaux(facture):
-        if dossier.regime == REGIME_2025 and not dossier.certificat_final:
-            yield Constat(f"{ligne.champ}.numeroEcheance", {"dossier": dossier.numero_externe})
-
-
-@facturation(
-    "INV_BALANCE_LATE",
-    resume="Solde final facturé plus de 4 mois après la fin du contrat : il n'est plus dû.",
-    base="C. trav. R6332-25 (décret n° 2025-585) ; rules.md 2.2, 5.7",
-    message="{champ} : solde final facturé le {jour}, après la limite du {limite}.",
-)
-def solde_tardif(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """Regime 2025: the final balance is invoiced within 4 months after the contract's end."""
-    for ligne, dossier in _soldes_finaux(facture):
-        fin = dossier.date_rupture or dossier.date_fin_contrat
-        if dossier.regime == REGIME_2025 and fin:
-            limite = ajouter_mois(fin, MOIS_SOLDE_TARDIF)
-            if ctx.aujourdhui > limite:
-                valeurs = {"jour": ctx.aujourdhui, "limite": limite}
-                yield Constat(f"{ligne.champ}.numeroEcheance", valeurs)
-
-
-@facturation(
-    "INV_PARTICIPATION_COPY_MISSING",
-    resume="Solde final sans copie de la facture de participation employeur (750 €).",
-    base="C. trav. L6332-14, R6332-25-1 ; rules.md 2.5, 5.7",
-    message="{champ} : le solde final du dossier {dossier} exige la copie de la facture de "
-    "participation de l'employeur.",
-)
-def copie_participation(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """Regime 2025, level ≥ 6: the final balance needs the copy of the employer's invoice."""
-    for ligne, d in _soldes_finaux(facture):
-        niveau_6 = d.niveau is not None and d.niveau >= NIVEAU_PARTICIPATION
-        if d.regime == REGIME_2025 and niveau_6 and not d.copie_participation:
-            yield Constat(f"{ligne.champ}.numeroEcheance", {"dossier": d.numero_externe})
-
-
-@facturation(
-    "FIN_RQTH_MAJORATION_CAP",
-    resume="Majoration RQTH sans RQTH ou au-delà de 4 000 € par année d'exécution.",
-    base="C. trav. D6332-82 ; rules.md 2.3, 5.7",
-    message="{champ} : majoration RQTH {motif}.",
-)
-def plafond_rqth(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """MAJORATION_RQTH only for an RQTH apprentice, ≤ 4 000 € per year of execution."""
-    if _avoir(facture):
-        return
-    lignes = [li for li in facture.lignes if li.nature == "MAJORATION_RQTH" and li.dossier]
-    for ligne, cumul in _cumule(lignes, lambda li: (li.dossier.numero_interne, _annee(li))):
-        annee, d = _annee(ligne), ligne.dossier
-        total = cumul + d.majoration_rqth_facturee.get(annee, ZERO)  # year unknown: this invoice
-        if not d.rqth or total > PLAFOND_RQTH_ANNUEL:
-            motif = f"de {total} € pour l'année {annee}" if d.rqth else "sans RQTH"
-            yield Constat(f"{ligne.champ}.montant", {"motif": motif})
-
-
-@facturation(
-    "FIN_FRAIS_ANNEXES_CAP",
-    resume="Frais annexes au-delà des plafonds réglementaires.",
-    base="C. trav. D6332-83 ; rules.md 2.4, 5.7",
-    message="{champ} : {nature} {motif}.",
-)
-def plafond_frais_annexes(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """Nights ≤ 6 €, meals ≤ 3 € each, first equipment ≤ 500 € per contract, mobility declared."""
-    if _avoir(facture):
-        return
-    lignes = [li for li in facture.lignes if li.nature in FRAIS and li.dossier]
-    for ligne, cumul in _cumule(lignes, lambda li: (li.dossier.numero_interne, li.nature)):
-        engage, plafond = _engage(ligne.dossier, ligne.nature), plafond_frais(ligne.nature)
-        if ligne.nature in UNITAIRES and ligne.quantite is not None:
-            motif = _depasse(ligne.montant, plafond * ligne.quantite)
-        elif ligne.nature == "PREMIEREQUIPEMENT":
-            motif = _depasse(cumul + (engage.deja_facture if engage else ZERO), plafond)
-        else:
-            motif = (
-                "non déclarée à l'engagement" if ligne.nature == "MOBILITE" and not engage else None
-            )
-        if motif:
-            yield Constat(f"{ligne.champ}.montant", {"nature": ligne.nature, "motif": motif})
-
-
-@facturation(
-    "INV_CREDIT_NOTE_EXCEEDS",
-    resume="L'avoir dépasse le trop-perçu du dossier.",
-    base="rules.md 2.6, 5.7",
-    message="{champ} : avoir de {montant} € pour un trop-perçu de {trop_percu} € sur le dossier "
-    "{dossier}.",
-)
-def avoir_excessif(facture: FactureVue, ctx: Contexte) -> Iterator[Constat]:
-    """A credit note gives back, per dossier, no more than what was overpaid."""
-    if not _avoir(facture):
-        return
-    signales = set()
-    lignes = [li for li in facture.lignes if li.dossier]
-    for ligne, cumul in _cumule(lignes, lambda li: li.dossier.numero_interne):
-        d = ligne.dossier
-        if abs(cumul) > d.trop_percu and d.numero_interne not in signales:
-            signales.add(d.numero_interne)
-            valeurs = {"montant": abs(cumul), "trop_percu": d.trop_percu}
-            yield Constat(f"{ligne.champ}.montant", {**valeurs, "dossier": d.numero_externe})
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _avoir(facture: FactureVue) -> bool:
+def avoir(facture: FactureVue) -> bool:
     return facture.type_facture == "AVOIR"
 
 
@@ -425,31 +253,19 @@ def _iban(iban: str) -> str:
     return iban.replace(" ", "").upper()
 
 
-def _echeance(ligne: LigneVue) -> EcheanceVue | None:
+def echeance_de(ligne: LigneVue) -> EcheanceVue | None:
     """The line's échéance in its resolved dossier, or None."""
     return ligne.dossier.echeance(ligne.numero_echeance) if ligne.dossier else None
-
-
-def _annee(ligne: LigneVue) -> int | None:
-    return ech.annee if (ech := _echeance(ligne)) else None
 
 
 def _pedagogie(facture: FactureVue) -> Iterator[tuple[LigneVue, EcheanceVue]]:
     """PEDAGOGIE lines whose échéance is resolved, with it."""
     for ligne in facture.lignes:
-        if ligne.nature == PEDAGOGIE and (ech := _echeance(ligne)):
+        if ligne.nature == PEDAGOGIE and (ech := echeance_de(ligne)):
             yield ligne, ech
 
 
-def _engage(dossier: DossierVue | None, nature: str) -> FraisEngage | None:
-    """The engaged frais of an invoice-line nature (PREMIEREQUIPEMENT ↔ PREMIER_EQUIPEMENT)."""
-    if dossier is None:
-        return None
-    cle = "PREMIER_EQUIPEMENT" if nature == "PREMIEREQUIPEMENT" else nature
-    return dossier.frais.get(cle) or dossier.frais.get(nature)
-
-
-def _cumule(
+def cumuls(
     lignes: list[LigneVue], cle: Callable[[LigneVue], Hashable]
 ) -> Iterator[tuple[LigneVue, Decimal]]:
     """Each line with the running total of the invoice's lines sharing its key."""
@@ -457,24 +273,3 @@ def _cumule(
     for ligne in lignes:
         totaux[cle(ligne)] = totaux.get(cle(ligne), ZERO) + ligne.montant
         yield ligne, totaux[cle(ligne)]
-
-
-def _depasse(montant: Decimal, plafond: Decimal) -> str | None:
-    return (
-        f"de {montant} € au-delà du plafond de {centimes(plafond)} €" if montant > plafond else None
-    )
-
-
-def _soldes_finaux(facture: FactureVue) -> Iterator[tuple[LigneVue, DossierVue]]:
-    """Lines (of an invoice, not a credit note) on the contract's final balance.
-
-    The final balance is a SOLDE échéance that is the highest-numbered one with an amount.
-    """
-    if _avoir(facture):
-        return
-    for ligne in facture.lignes:
-        ech, d = _echeance(ligne), ligne.dossier
-        if ech and d and ech.nature == "SOLDE":
-            dernier = max((e.numero for e in d.echeances if e.montant_total > 0), default=None)
-            if ech.numero == dernier:
-                yield ligne, d

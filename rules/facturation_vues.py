@@ -9,6 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
+
+from rules.cycle_de_vie import Etat
+
+
+class EtatFacture(StrEnum):
+    """etatFacture on the wire (norm.md E9). An avoir REGLE is imputé, not paid."""
+
+    RECUE = "RECUE"
+    EN_COURS_INSTRUCTION = "EN_COURS_INSTRUCTION"
+    REGLE = "REGLE"
+    REJETEE = "REJETEE"
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,7 @@ class DossierVue:
     numero_interne: str
     numero_externe: str
     numero_deca: str | None
-    etat: str  # TRANSMIS ... SOLDE
+    etat: Etat
     siret_cfa: str  # organismeFormation.siret of the Cerfa
     regime: str | None  # "2020" / "2025" (None when not engaged)
     date_conclusion: date | None

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from rules.champs import date_, texte, valeur
+from rules.cerfa import CerfaVue
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 MOTIF_RNCP = re.compile(r"^RNCP\d{3,5}$")
@@ -104,13 +104,13 @@ def rncp_normalise(code: str) -> str:
     return f"RNCP{code}" if code.isdigit() else code
 
 
-def idcc_normalise(cerfa: dict) -> str | None:
+def idcc_normalise(cerfa: CerfaVue) -> str | None:
     """employeur.codeIdcc left-padded to 4 digits ("16" -> "0016"); None when empty."""
-    idcc = texte(cerfa, "employeur.codeIdcc")
+    idcc = cerfa.texte("employeur.codeIdcc")
     return idcc.zfill(4) if idcc is not None else None
 
 
-def libelle_idcc(cerfa: dict, referentiel: Any) -> str | None:
+def libelle_idcc(cerfa: CerfaVue, referentiel: Any) -> str | None:
     """The agreement's label as the OPCOs derive it from employeur.codeIdcc: the referential's
     (a sample), else « Convention collective IDCC nnnn »; None without a code."""
     idcc = idcc_normalise(cerfa)
@@ -122,12 +122,6 @@ def libelle_idcc(cerfa: dict, referentiel: Any) -> str | None:
     return LIBELLES_IDCC_SPECIAUX.get(idcc, f"Convention collective IDCC {idcc}")
 
 
-def renseigne(cerfa: dict, chemin: str) -> bool:
-    """A field counts as filled unless missing, null, blank or an empty list."""
-    v = valeur(cerfa, chemin)
-    return not (v is None or (isinstance(v, str) and not v.strip()) or v == [])
-
-
 @regle(
     "ID_RNCP_FORMAT",
     severite=Severite.BLOQUANT,
@@ -136,9 +130,9 @@ def renseigne(cerfa: dict, chemin: str) -> bool:
     base="rules.md 3.5, 5.1",
     message="{champ} : « {valeur} » n'est pas un code RNCP (RNCP + 3 à 5 chiffres).",
 )
-def rncp_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def rncp_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """formation.rncp, bare digits prefixed, matches ^RNCP\\d{3,5}$ (rules.md 3.5)."""
-    rncp = texte(cerfa, "formation.rncp")
+    rncp = cerfa.texte("formation.rncp")
     if rncp is not None and not MOTIF_RNCP.match(rncp_normalise(rncp)):
         yield Constat("cerfa.formation.rncp", {"valeur": rncp})
 
@@ -151,9 +145,9 @@ def rncp_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.5, 5.1",
     message="{champ} : « {valeur} » n'est pas un code diplôme (8 caractères).",
 )
-def cfd_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def cfd_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """formation.codeDiplome matches ^[A-Z0-9]{3}\\d{3}[A-Z0-9]{2}[A-Z]?$ (rules.md 3.5)."""
-    cfd = texte(cerfa, "formation.codeDiplome")
+    cfd = cerfa.texte("formation.codeDiplome")
     if cfd is not None and not _CFD.match(cfd):
         yield Constat("cerfa.formation.codeDiplome", {"valeur": cfd})
 
@@ -166,9 +160,9 @@ def cfd_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.7, 5.1",
     message="{champ} : « {valeur} » n'est pas un code NAF (4 chiffres et une lettre).",
 )
-def naf_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def naf_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """employeur.naf is NN.NNL or NNNNL, letter case ignored (rules.md 3.7)."""
-    naf = texte(cerfa, "employeur.naf")
+    naf = cerfa.texte("employeur.naf")
     if naf is not None and not _NAF.match(naf.upper()):
         yield Constat("cerfa.employeur.naf", {"valeur": naf})
 
@@ -181,9 +175,9 @@ def naf_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.7, 5.1 (732 sous-classes)",
     message="{champ} : le code NAF {valeur} n'existe pas dans la NAF rév. 2.",
 )
-def naf_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def naf_inconnu(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A well-formed employeur.naf is one of the 732 NAF rév. 2 sub-classes (rules.md 3.7)."""
-    naf = (texte(cerfa, "employeur.naf") or "").upper()
+    naf = (cerfa.texte("employeur.naf") or "").upper()
     if _NAF.match(naf) and not ctx.referentiel.naf_connu(naf.replace(".", "")):
         yield Constat("cerfa.employeur.naf", {"valeur": naf})
 
@@ -196,7 +190,7 @@ def naf_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.8, 5.1",
     message="{champ} : le code IDCC {valeur} est inconnu.",
 )
-def idcc_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def idcc_inconnu(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """employeur.codeIdcc, padded to 4 digits, is 9999, 9998 or a known IDCC (rules.md 3.8)."""
     idcc = idcc_normalise(cerfa)
     if idcc is not None and (len(idcc) != 4 or not ctx.referentiel.idcc_connu(idcc)):
@@ -211,7 +205,7 @@ def idcc_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.8, 5.1",
     message="{champ} : la convention {valeur} ({libelle}) n'est plus en vigueur ({etat}).",
 )
-def idcc_hors_vigueur(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def idcc_hors_vigueur(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The employer's collective agreement is in force (VIGUEUR_ETEN/NON_ETEN) (3.8)."""
     idcc = idcc_normalise(cerfa)
     convention = ctx.referentiel.convention(idcc) if idcc else None
@@ -230,10 +224,10 @@ def idcc_hors_vigueur(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.6, 5.1",
     message="{champ} : « {valeur} » n'est pas un numéro de dépôt DECA (15 caractères).",
 )
-def deca_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def deca_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """numeroContratPrecedent and noContrat, when non-empty and non-zero, are DECA numbers (3.6)."""
     for chemin in ("contrat.numeroContratPrecedent", "contrat.noContrat"):
-        numero = texte(cerfa, chemin)
+        numero = cerfa.texte(chemin)
         if numero not in (None, "0") and not _DECA.match(numero.upper()):
             yield Constat(f"cerfa.{chemin}", {"valeur": numero})
 
@@ -246,10 +240,10 @@ def deca_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.9, 5.1",
     message="{champ} : « {valeur} » n'est pas un code postal (5 chiffres).",
 )
-def code_postal_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def code_postal_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Every filled adresse.codePostal of the Cerfa is 5 digits (rules.md 3.9)."""
     for adresse in ADRESSES:
-        cp = texte(cerfa, f"{adresse}.codePostal")
+        cp = cerfa.texte(f"{adresse}.codePostal")
         if cp is not None and not _CODE_POSTAL.match(cp):
             yield Constat(f"cerfa.{adresse}.codePostal", {"valeur": cp})
 
@@ -262,10 +256,10 @@ def code_postal_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 4.4, 5.1",
     message="{champ} : « {valeur} » n'est pas une adresse électronique valide.",
 )
-def courriel_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def courriel_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Every filled courriel (employer, apprentice, representative, maîtres) is an e-mail (4.4)."""
     for chemin in COURRIELS:
-        courriel = texte(cerfa, chemin)
+        courriel = cerfa.texte(chemin)
         if courriel is not None and not _COURRIEL.match(courriel):
             yield Constat(f"cerfa.{chemin}", {"valeur": courriel})
 
@@ -282,13 +276,13 @@ def courriel_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     "nnnn »).",
     message="{champ} : champ obligatoire non renseigné.",
 )
-def champ_manquant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def champ_manquant(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The fields the Cerfa requires (rules.md 4.4) are filled; one finding per missing field."""
     requis = REQUIS
-    if valeur(cerfa, "organismeFormation.lieuFormationIdentique") is False:
+    if cerfa.valeur("organismeFormation.lieuFormationIdentique") is False:
         requis += REQUIS_LIEU
     for alternatives in requis:
-        if not any(renseigne(cerfa, chemin) for chemin in alternatives):
+        if not any(cerfa.renseigne(chemin) for chemin in alternatives):
             yield Constat(f"cerfa.{alternatives[0]}")
 
 
@@ -300,12 +294,12 @@ def champ_manquant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 4.1, 5.1 (Cerfa 10103*14, D6332-82-1)",
     message="{champ} : contrat conclu le {conclusion}, le Cerfa 10103*14 (heures à distance) est attendu.",
 )
-def version_cerfa(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def version_cerfa(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A contract concluded from 2025-07-01 uses Cerfa *14 and states its remote hours (4.1)."""
-    conclusion, version = date_(cerfa, "contrat.dateConclusion"), texte(cerfa, "versionCERFA")
+    conclusion, version = cerfa.date("contrat.dateConclusion"), cerfa.texte("versionCERFA")
     if conclusion is None or conclusion < DEBUT_V14:
         return
     if version is not None and version != CERFA_V14:
         yield Constat("cerfa.versionCERFA", {"conclusion": conclusion})
-    elif not renseigne(cerfa, "formation.nombreHeuresEnDistanciel"):
+    elif not cerfa.renseigne("formation.nombreHeuresEnDistanciel"):
         yield Constat("cerfa.formation.nombreHeuresEnDistanciel", {"conclusion": conclusion})

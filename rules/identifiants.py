@@ -15,13 +15,12 @@ from stdnum.fr import nir as stdnum_nir
 from stdnum.fr import siret as stdnum_siret
 
 from rules.calculs import identite
-from rules.champs import date_, texte
+from rules.cerfa import CerfaVue
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 ALPHABET_UAI = "ABCDEFGHJKLMNPRSTUVWXYZ"  # 23 letters: no I, O, Q
 _SIRET = re.compile(r"^\d{14}$")
 _UAI = re.compile(r"^\d{7}[A-Z]$")
-_NIR = re.compile(r"^\d{5}(?:\d{2}|2[AB])\d{6}(?:\d{2})?$")
 # Where the Cerfa carries a SIRET / a UAI (the lieu de formation only when it differs).
 CHAMPS_SIRET = (
     "employeur.siret",
@@ -63,22 +62,21 @@ def iban_masque(valeur: str) -> str:
     return f"{compact[:4]} **** … {compact[-4:]}" if len(compact) > 8 else "****"
 
 
-def sirets(cerfa: dict) -> Iterator[tuple[str, str]]:
+def sirets(cerfa: CerfaVue) -> Iterator[tuple[str, str]]:
     """(field path, SIRET) for every SIRET filled in the Cerfa."""
     for chemin in CHAMPS_SIRET:
-        if (siret := texte(cerfa, chemin)) is not None:
+        if (siret := cerfa.texte(chemin)) is not None:
             yield f"cerfa.{chemin}", siret
 
 
-def sirets_valides(cerfa: dict) -> Iterator[tuple[str, str]]:
+def sirets_valides(cerfa: CerfaVue) -> Iterator[tuple[str, str]]:
     """The SIRETs that pass format and key: only those are looked up in the SIRENE stub."""
     return ((champ, s) for champ, s in sirets(cerfa) if _SIRET.match(s) and siret_valide(s))
 
 
-def nir_et_champ(cerfa: dict) -> tuple[str, str] | None:
-    """The apprentice's NIR (spaces removed, upper-cased) when well-formed, else None."""
-    nir = (texte(cerfa, "apprenti.nir") or "").replace(" ", "").upper()
-    return (nir, "cerfa.apprenti.nir") if _NIR.match(nir) else None
+def nir_et_champ(cerfa: CerfaVue) -> tuple[str, str] | None:
+    """The apprentice's NIR (spaces removed, upper-cased) when well-formed, and its field."""
+    return (cerfa.nir, "cerfa.apprenti.nir") if cerfa.nir else None
 
 
 @regle(
@@ -89,7 +87,7 @@ def nir_et_champ(cerfa: dict) -> tuple[str, str] | None:
     base="rules.md 3.1, 5.1",
     message="{champ} : « {valeur} » n'est pas un SIRET (14 chiffres attendus).",
 )
-def siret_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def siret_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Each SIRET of the Cerfa is exactly 14 digits (rules.md 3.1)."""
     for champ, siret in sirets(cerfa):
         if not _SIRET.match(siret):
@@ -104,7 +102,7 @@ def siret_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.1, 5.1 (algorithme de Luhn ; La Poste 356000000)",
     message="{champ} : la clé de contrôle du SIRET {valeur} est invalide.",
 )
-def siret_cle(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def siret_cle(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A 14-digit SIRET passes Luhn (SIRET and SIREN), or La Poste's digit-sum rule (3.1)."""
     for champ, siret in sirets(cerfa):
         if _SIRET.match(siret) and not siret_valide(siret):
@@ -119,7 +117,7 @@ def siret_cle(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.7, 5.1 (répertoire SIRENE simulé)",
     message="{champ} : le SIRET {valeur} est inconnu du répertoire SIRENE.",
 )
-def siret_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def siret_inconnu(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The SIRET exists in the (stub) SIRENE register (rules.md 1.7)."""
     for champ, siret in sirets_valides(cerfa):
         if ctx.referentiel.etablissement(siret).etat == "inconnu":
@@ -134,9 +132,9 @@ def siret_inconnu(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.7, 5.1 ; vade-mecum V2 (SIRET actif à la conclusion)",
     message="{champ} : l'établissement {valeur} est fermé depuis le {fermeture}.",
 )
-def siret_ferme(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def siret_ferme(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The establishment is active at dateConclusion: closed from its closing day (1.7)."""
-    conclusion = date_(cerfa, "contrat.dateConclusion")
+    conclusion = cerfa.date("contrat.dateConclusion")
     for champ, siret in sirets_valides(cerfa):
         e = ctx.referentiel.etablissement(siret)
         fermeture = e.date_fermeture
@@ -154,7 +152,7 @@ def siret_ferme(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 1.7, 5.1",
     message="{champ} : l'établissement {valeur} est non diffusible (vérification manuelle).",
 )
-def siret_non_diffusible(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def siret_non_diffusible(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A non-diffusible establishment cannot be checked automatically: warning (1.7)."""
     for champ, siret in sirets_valides(cerfa):
         e = ctx.referentiel.etablissement(siret)
@@ -170,10 +168,10 @@ def siret_non_diffusible(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.2, 5.1",
     message="{champ} : « {valeur} » n'est pas un code UAI (7 chiffres et une lettre).",
 )
-def uai_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def uai_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Each UAI is 7 digits and a letter, case-insensitive (rules.md 3.2)."""
     for chemin in CHAMPS_UAI:
-        uai = texte(cerfa, chemin)
+        uai = cerfa.texte(chemin)
         if uai is not None and not _UAI.match(uai.upper()):
             yield Constat(f"cerfa.{chemin}", {"valeur": uai})
 
@@ -186,10 +184,10 @@ def uai_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.2, 5.1 (lettre = alphabet de 23 lettres [n mod 23])",
     message="{champ} : la lettre de contrôle de l'UAI {valeur} est invalide ({attendue} attendue).",
 )
-def uai_cle(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def uai_cle(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The UAI letter is "ABCDEFGHJKLMNPRSTUVWXYZ"[first 7 digits mod 23] (rules.md 3.2)."""
     for chemin in CHAMPS_UAI:
-        uai = (texte(cerfa, chemin) or "").upper()
+        uai = (cerfa.texte(chemin) or "").upper()
         if _UAI.match(uai) and uai[7] != (attendue := lettre_uai(uai[:7])):
             yield Constat(f"cerfa.{chemin}", {"valeur": uai, "attendue": attendue})
 
@@ -202,9 +200,9 @@ def uai_cle(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.3, 5.1",
     message="{champ} : la valeur saisie ({valeur}) n'est pas un NIR (13 ou 15 caractères).",
 )
-def nir_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def nir_format(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """An apprentice NIR, when given, has 13 or 15 characters, dept digits or 2A/2B (3.3)."""
-    nir = texte(cerfa, "apprenti.nir")
+    nir = cerfa.texte("apprenti.nir")
     if nir is not None and nir_et_champ(cerfa) is None:
         yield Constat("cerfa.apprenti.nir", {"valeur": nir_masque(nir)})
 
@@ -217,14 +215,14 @@ def nir_format(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.3, 5.1",
     message="{champ} : la clé du NIR est {cle}, {attendue} attendue.",
 )
-def nir_cle(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def nir_cle(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A 15-character NIR ends with 97 - (first 13 mod 97), Corsica substituted (3.3)."""
     trouve = nir_et_champ(cerfa)
     if trouve and len(nir := trouve[0]) == 15 and nir[13:] != (attendue := cle_nir(nir[:13])):
         yield Constat(trouve[1], {"cle": nir[13:], "attendue": attendue})
 
 
-def nir_definitif(cerfa: dict) -> str | None:
+def nir_definitif(cerfa: CerfaVue) -> str | None:
     """The well-formed NIR of a person registered at birth (first digit 1 or 2), else None.
 
     Temporary numbers (first digit 3, 4, 7, 8) carry no reliable sex/birth data (rules.md 3.3).
@@ -258,9 +256,9 @@ def departement_concorde(nir_dept: str, naissance: str) -> bool:
     base="rules.md 3.3, 5.1 (1 = M, 2 = F)",
     message="{champ} : le NIR commence par {chiffre} alors que le sexe déclaré est {sexe}.",
 )
-def nir_sexe(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def nir_sexe(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """NIR digit 1 is 1 for sexe M and 2 for sexe F (rules.md 3.3)."""
-    nir, sexe = nir_definitif(cerfa), texte(cerfa, "apprenti.sexe")
+    nir, sexe = nir_definitif(cerfa), cerfa.texte("apprenti.sexe")
     if nir and sexe in ("M", "F") and nir[0] != {"M": "1", "F": "2"}[sexe]:
         yield Constat("cerfa.apprenti.nir", {"chiffre": nir[0], "sexe": sexe})
 
@@ -273,9 +271,9 @@ def nir_sexe(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.3, 5.1 (mois 20-42 ou 50+ : mois inconnu, toléré)",
     message="{champ} : le NIR indique {annee}/{mois}, la date de naissance est {naissance}.",
 )
-def nir_naissance(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def nir_naissance(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """NIR digits 2-3 are the birth year (YY) and 4-5 the month when 01-12 (rules.md 3.3)."""
-    nir, naissance = nir_definitif(cerfa), date_(cerfa, "apprenti.dateNaissance")
+    nir, naissance = nir_definitif(cerfa), cerfa.date("apprenti.dateNaissance")
     if not nir or naissance is None:
         return
     mois_ok = not 1 <= int(nir[3:5]) <= 12 or int(nir[3:5]) == naissance.month
@@ -293,9 +291,9 @@ def nir_naissance(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 3.3, 5.1",
     message="{champ} : le NIR indique le département {nir_dept}, le Cerfa {departement}.",
 )
-def nir_departement(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def nir_departement(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """NIR digits 6-7 match departementNaissance, tolerating DROM, Corsica and 91-96 (3.3)."""
-    nir, dept = nir_definitif(cerfa), texte(cerfa, "apprenti.departementNaissance")
+    nir, dept = nir_definitif(cerfa), cerfa.texte("apprenti.departementNaissance")
     if nir and dept and not departement_concorde(nir[5:7], dept):
         yield Constat("cerfa.apprenti.nir", {"nir_dept": nir[5:7], "departement": dept})
 
@@ -310,15 +308,15 @@ def nir_departement(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : ce NIR est déjà celui d'un autre apprenti (dossier {numero}, "
     "{differences} différents).",
 )
-def nir_autre_identite(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def nir_autre_identite(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """One NIR, one person: the OPCO's other dossiers with this NIR name the same apprentice.
 
     `ctx.meme_nir` is read by the service (the rule stays pure); a warning, never a refusal."""
     trouve = nir_et_champ(cerfa)
     if not trouve:
         return
-    cle = identite(texte(cerfa, "apprenti.nom"), texte(cerfa, "apprenti.prenom"), None)
-    naissance, sexe = date_(cerfa, "apprenti.dateNaissance"), texte(cerfa, "apprenti.sexe")
+    cle = identite(cerfa.texte("apprenti.nom"), cerfa.texte("apprenti.prenom"), None)
+    naissance, sexe = cerfa.date("apprenti.dateNaissance"), cerfa.texte("apprenti.sexe")
     for autre in ctx.meme_nir:
         autre_cle = identite(autre.nom, autre.prenom, None)
         differences = [

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rules.calculs import age_au, chevauchent, identite, maitres_renseignes, niveau_diplome
-from rules.champs import booleen, date_, entier, texte, valeur
+from rules.cerfa import CerfaVue
+from rules.champs import date_, entier, texte
+from rules.cycle_de_vie import ACTIFS
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 IDENTITE = ("nom", "prenom", "dateNaissance")
-ETATS_INACTIFS = {"REFUSE", "ANNULE", "SOLDE", "RUPTU", "RUPTURE"}
 
 
 @regle(
@@ -21,11 +22,11 @@ ETATS_INACTIFS = {"REFUSE", "ANNULE", "SOLDE", "RUPTU", "RUPTURE"}
     message="{champ} : le maître d'apprentissage 1 doit être renseigné (nom, prénom, date de "
     "naissance).",
 )
-def maitre_absent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def maitre_absent(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """maitre1 carries nom, prénom and date de naissance (the other fields: REQ_FIELD_MISSING)."""
     for cle in IDENTITE:
-        lire = date_ if cle == "dateNaissance" else texte
-        if lire(cerfa, f"maitre1.{cle}") is None:
+        lire = cerfa.date if cle == "dateNaissance" else cerfa.texte
+        if lire(f"maitre1.{cle}") is None:
             yield Constat(f"cerfa.maitre1.{cle}")
 
 
@@ -38,10 +39,10 @@ def maitre_absent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : le maître d'apprentissage 2 est vide ou complet (nom, prénom, date de "
     "naissance).",
 )
-def maitre2_incomplet(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def maitre2_incomplet(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """maitre2 is either empty or has nom, prénom and date de naissance."""
-    manquants = [c for c in IDENTITE if texte(cerfa, f"maitre2.{c}") is None]
-    maitre2 = valeur(cerfa, "maitre2")
+    manquants = [c for c in IDENTITE if cerfa.texte(f"maitre2.{c}") is None]
+    maitre2 = cerfa.valeur("maitre2")
     rempli = isinstance(maitre2, dict) and any(texte(maitre2, k) for k in maitre2)
     if rempli and manquants:
         yield from (Constat(f"cerfa.maitre2.{c}") for c in manquants)
@@ -55,9 +56,9 @@ def maitre2_incomplet(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. L6223-8-1 ; rules.md 1.4 (maitres.control.ts), 5.5",
     message="{champ} : le maître d'apprentissage a {age} ans au début du contrat (18 ans au moins).",
 )
-def maitre_mineur(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def maitre_mineur(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Each maître is at least 18 at dateDebutContrat (L6223-8-1)."""
-    debut = date_(cerfa, "contrat.dateDebutContrat")
+    debut = cerfa.date("contrat.dateDebutContrat")
     for cle, maitre in maitres_renseignes(cerfa):
         naissance = date_(maitre, "dateNaissance")
         if debut and naissance and age_au(naissance, debut) < 18:
@@ -73,9 +74,9 @@ def maitre_mineur(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : l'employeur doit attester que le maître d'apprentissage remplit les "
     "conditions requises.",
 )
-def attestation_absente(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def attestation_absente(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The employer ticked the maître eligibility statement (wire: employeur.attestationEligibilite)."""
-    if not booleen(cerfa, "employeur.attestationEligibilite"):
+    if not cerfa.booleen("employeur.attestationEligibilite"):
         yield Constat("cerfa.employeur.attestationEligibilite")
 
 
@@ -88,12 +89,12 @@ def attestation_absente(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : niveau {niveau} du maître inférieur au niveau {cible} du diplôme visé ; "
     "2 ans d'expérience professionnelle en rapport sont requis.",
 )
-def niveau_insuffisant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def niveau_insuffisant(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A maître below the target level needs 2 years of related experience (R6223-22 2°).
 
     The target level is the first digit of formation.typeDiplome (rules.md 4.3).
     """
-    cible = niveau_diplome(entier(cerfa, "formation.typeDiplome"))
+    cible = niveau_diplome(cerfa.entier("formation.typeDiplome"))
     for cle, maitre in maitres_renseignes(cerfa):
         niveau = entier(maitre, "niveauDiplomeObtenu")
         if cible is not None and niveau is not None and niveau < cible:
@@ -108,22 +109,22 @@ def niveau_insuffisant(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="C. trav. R6223-6 ; rules.md 1.4, 5.5",
     message="{champ} : ce maître suivrait {nombre} apprentis en même temps ({plafond} au plus).",
 )
-def capacite_depassee(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def capacite_depassee(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """At most 2 simultaneous apprentices per maître, +1 if one is a type-33 prolongation.
 
     FIDELITY: `ctx.dossiers_actifs` must not contain the dossier under instruction; when the
     current Cerfa is itself an avenant 33 of one of them the same apprentice is counted twice.
     """
-    periode = (date_(cerfa, "contrat.dateDebutContrat"), date_(cerfa, "contrat.dateFinContrat"))
+    periode = (cerfa.date("contrat.dateDebutContrat"), cerfa.date("contrat.dateFinContrat"))
     for cle, m in maitres_renseignes(cerfa):
         cle_m = identite(m.get("nom"), m.get("prenom"), date_(m, "dateNaissance"))
         autres = [
             d for d in ctx.dossiers_actifs
-            if d.etat not in ETATS_INACTIFS
+            if d.etat in ACTIFS
             and chevauchent(periode, (d.date_debut_contrat, d.date_fin_contrat))
             and any(identite(*x) == cle_m for x in d.maitres)
         ]  # fmt: skip
-        types = [entier(cerfa, "contrat.typeContratApp"), *(d.type_contrat_app for d in autres)]
+        types = [cerfa.entier("contrat.typeContratApp"), *(d.type_contrat_app for d in autres)]
         plafond = 3 if 33 in types else 2
         if len(autres) + 1 > plafond:
             yield Constat(f"cerfa.{cle}.nom", {"nombre": len(autres) + 1, "plafond": plafond})
@@ -137,9 +138,9 @@ def capacite_depassee(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     base="rules.md 5.5 (cohérence)",
     message="{champ} : le maître d'apprentissage a la même identité que l'apprenti.",
 )
-def maitre_apprenti(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def maitre_apprenti(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """The maître's identity (nom, prénom, date de naissance) differs from the apprentice's."""
-    apprenti = valeur(cerfa, "apprenti") or {}
+    apprenti = cerfa.valeur("apprenti") or {}
     cle_a = identite(apprenti.get("nom"), apprenti.get("prenom"), date_(apprenti, "dateNaissance"))
     for cle, m in maitres_renseignes(cerfa):
         if identite(m.get("nom"), m.get("prenom"), date_(m, "dateNaissance")) == cle_a:

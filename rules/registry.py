@@ -1,7 +1,7 @@
 """Rule registry: one rule = one small pure function with a stable code.
 
-A rule function takes the Cerfa (wire dict, already schema-valid) and a `Contexte` and yields
-`Constat`s; the registry turns each into a `Violation` with the rule's severity (possibly
+A rule function takes the Cerfa (a `CerfaVue` of the schema-valid wire dict; an invoice rule a
+`FactureVue`) and a `Contexte` and yields `Constat`s; the registry turns each into a `Violation` with the rule's severity (possibly
 overridden per OPCO) and its French message template filled in.
 """
 
@@ -14,6 +14,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from rules.cerfa import CerfaVue
+from rules.cycle_de_vie import Etat
+
 
 class Severite(StrEnum):
     BLOQUANT = "bloquant"
@@ -24,6 +27,10 @@ class Moment(StrEnum):
     TRANSMISSION = "transmission"  # synchronous controls on POST /dossiers (400)
     INSTRUCTION = "instruction"  # checks when the OPCO instructs (REFUSE / comment)
     FACTURATION = "facturation"  # controls of POST /factures (400), on a FactureVue
+
+
+# The moments whose subject is a Cerfa, read through its CerfaVue (FACTURATION: a FactureVue).
+MOMENTS_CERFA = (Moment.TRANSMISSION, Moment.INSTRUCTION)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class DossierActif:
     """A dossier already held by the OPCO, as the instruction checks need it."""
 
     numero_interne: str
-    etat: str
+    etat: Etat
     maitres: tuple[tuple[str, str, date | None], ...]  # (nom, prénom, date de naissance)
     date_debut_contrat: date | None
     date_fin_contrat: date | None
@@ -92,7 +99,7 @@ class Contexte:
     meme_nir: Sequence[ApprentiConnu] = ()
 
 
-Fonction = Callable[[dict, Contexte], Iterator[Constat]]
+Fonction = Callable[[Any, Contexte], Iterator[Constat]]
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,11 @@ class Regle:
     # Why the rule is milder than the text it rests on (production contradicts a stricter one).
     assouplissement: str = ""
 
-    def appliquer(self, cerfa: dict, contexte: Contexte) -> list[Violation]:
+    def appliquer(self, sujet: object, contexte: Contexte) -> list[Violation]:
+        """The rule's violations on `sujet`: a Cerfa (its view, or the wire dict it is then
+        built from) for the Cerfa moments, a FactureVue for FACTURATION."""
+        if self.moment in MOMENTS_CERFA:
+            sujet = CerfaVue.de(sujet)  # type: ignore[arg-type]
         default = contexte.severites.get(self.code, self.severite)
         return [
             Violation(
@@ -117,7 +128,7 @@ class Regle:
                 champ=c.champ,
                 message=self.message.format(champ=c.champ, **c.valeurs),
             )
-            for c in self.fonction(cerfa, contexte)
+            for c in self.fonction(sujet, contexte)
         ]
 
 
@@ -155,14 +166,12 @@ def catalogue() -> list[Regle]:
     return sorted(_REGISTRE.values(), key=lambda r: (ordre.index(r.moment), r.code))
 
 
-# The moments whose subject is a Cerfa (FACTURATION rules read a FactureVue).
-MOMENTS_CERFA = (Moment.TRANSMISSION, Moment.INSTRUCTION)
-
-
 def evaluer(sujet: object, contexte: Contexte, moment: Moment | None = None) -> list[Violation]:
     """Run every rule of `moment` (both Cerfa moments when None); collect all violations,
     never stop early."""
     moments = MOMENTS_CERFA if moment is None else (moment,)
+    if isinstance(sujet, Mapping):  # a Cerfa's wire dict: viewed once for every rule
+        sujet = CerfaVue.de(sujet)
     return [
         violation
         for r in catalogue()

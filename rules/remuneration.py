@@ -18,7 +18,8 @@ from rules.calculs import (
     taux_premiere_periode,
     tranche_au,
 )
-from rules.champs import date_, texte, valeur
+from rules.cerfa import CerfaVue
+from rules.champs import date_, texte
 from rules.registry import Constat, Contexte, Moment, Severite, regle
 
 LIGNES = "cerfa.contrat.remunerationsAnnuelles"
@@ -36,7 +37,7 @@ LIGNES = "cerfa.contrat.remunerationsAnnuelles"
     "période, début de chaque année d'exécution compris (REM_BELOW_MINIMUM, à l'instruction).",
     message="{champ} : {probleme}.",
 )
-def couverture_periodes(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def couverture_periodes(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Pay periods are dated, contiguous, non-overlapping, cover the contract and match their ordre.
 
     Ordre "n.x" must lie within contract year n (12-month years from dateDebutContrat).
@@ -44,10 +45,10 @@ def couverture_periodes(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     an instructor refuses is pay below the legal minimum for a period, year starts included
     (REM_BELOW_MINIMUM, at instruction).
     """
-    debut, fin = date_(cerfa, "contrat.dateDebutContrat"), date_(cerfa, "contrat.dateFinContrat")
+    debut, fin = cerfa.date("contrat.dateDebutContrat"), cerfa.date("contrat.dateFinContrat")
     if debut and fin and debut < fin:
         for champ, probleme in problemes_couverture(
-            valeur(cerfa, "contrat.remunerationsAnnuelles"), debut, fin
+            cerfa.valeur("contrat.remunerationsAnnuelles"), debut, fin
         ):
             yield Constat(f"{LIGNES}{champ}", {"probleme": probleme})
 
@@ -61,7 +62,7 @@ def couverture_periodes(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : taux de {taux} % inférieur au minimum de {minimum} % ({tranche}, "
     "année {annee}).",
 )
-def taux_sous_minimum(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def taux_sous_minimum(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """Each period's taux >= grid(bracket at its start, contract year), every year start included.
 
     FIDELITY: the RQTH extension year (+15 points) and D6222-28-1 (shorter contract counted as
@@ -69,8 +70,8 @@ def taux_sous_minimum(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     A bracket change inside a period is REM_BRACKET_CHANGE_LATE's business.
     """
     naissance, debut = (
-        date_(cerfa, "apprenti.dateNaissance"),
-        date_(cerfa, "contrat.dateDebutContrat"),
+        cerfa.date("apprenti.dateNaissance"),
+        cerfa.date("contrat.dateDebutContrat"),
     )
     for i, (d, f, taux) in periodes_remuneration(cerfa):
         if naissance and debut and d and taux is not None:
@@ -92,14 +93,14 @@ def taux_sous_minimum(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : la tranche d'âge change le {jour} ({tranche}) ; une nouvelle période doit "
     "commencer au plus tard ce jour-là (minimum {minimum} %).",
 )
-def changement_tranche_tardif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def changement_tranche_tardif(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A new period starts by the 1st of the month after the 18/21/26th birthday.
 
     Blocking when the period's taux is below the minimum of the new bracket.
     """
     naissance, debut = (
-        date_(cerfa, "apprenti.dateNaissance"),
-        date_(cerfa, "contrat.dateDebutContrat"),
+        cerfa.date("apprenti.dateNaissance"),
+        cerfa.date("contrat.dateDebutContrat"),
     )
     for i, (d, f, taux) in periodes_remuneration(cerfa):
         for jour in changements_tranche(naissance, d, f) if naissance and debut and d and f else ():
@@ -121,16 +122,16 @@ def changement_tranche_tardif(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : à partir de 21 ans le taux s'applique au SMC ({smc} €) plus favorable que "
     "le SMIC ({smic} €).",
 )
-def smc_non_applique(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def smc_non_applique(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """From 21 the rate applies to the SMC when higher than the SMIC (typeSalaire SMC expected).
 
     FIDELITY: the SMC is the Cerfa's contrat.smc (no per-IDCC SMC stub); absent, nothing is checked.
     """
     smc, naissance = (
-        en_decimal(valeur(cerfa, "contrat.smc")),
-        date_(cerfa, "apprenti.dateNaissance"),
+        en_decimal(cerfa.valeur("contrat.smc")),
+        cerfa.date("apprenti.dateNaissance"),
     )
-    for i, ligne in enumerate(valeur(cerfa, "contrat.remunerationsAnnuelles") or []):
+    for i, ligne in enumerate(cerfa.valeur("contrat.remunerationsAnnuelles") or []):
         d = date_(ligne, "dateDebut") if isinstance(ligne, dict) else None
         smic = smic_employeur(cerfa, ctx.referentiel, d)
         adulte = naissance and d and tranche_au(naissance, d) in {"21_25", "26_plus"}
@@ -147,15 +148,15 @@ def smc_non_applique(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : salaire à l'embauche de {salaire} € pour {attendu} € attendus "
     "(taux 1.1 × SMIC au début du contrat × durée hebdomadaire / 35 h).",
 )
-def salaire_incoherent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def salaire_incoherent(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """salaireEmbauche = ceil(taux 1.1 × SMIC(dateDebutContrat) × hours / 35): below by more
     than 0.01 € blocks, above by more than 1 € warns.
 
     FIDELITY: hours beyond 35 are prorated, without overtime premium; the SMIC is Mayotte's
     when the employer's postcode starts with 976.
     """
-    salaire = en_decimal(valeur(cerfa, "contrat.salaireEmbauche"))
-    smic = smic_employeur(cerfa, ctx.referentiel, date_(cerfa, "contrat.dateDebutContrat"))
+    salaire = en_decimal(cerfa.valeur("contrat.salaireEmbauche"))
+    smic = smic_employeur(cerfa, ctx.referentiel, cerfa.date("contrat.dateDebutContrat"))
     taux, minutes = taux_premiere_periode(cerfa), minutes_hebdo(cerfa)
     if salaire is not None and smic and taux is not None and minutes:
         attendu = salaire_minimal(taux, smic, minutes)
@@ -175,10 +176,10 @@ def salaire_incoherent(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : taux de {taux} % inférieur au dernier taux du contrat prolongé "
     "({precedent} %, contrat n° {deca}).",
 )
-def avenant_33_en_baisse(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def avenant_33_en_baisse(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """An extension after exam failure (33) starts at least at the amended contract's last rate."""
     precedent, taux = ctx.contrat_precedent, taux_premiere_periode(cerfa)
-    if texte(cerfa, "contrat.typeContratApp") != "33" or precedent is None:
+    if cerfa.texte("contrat.typeContratApp") != "33" or precedent is None:
         return
     if taux is not None and precedent.dernier_taux is not None and taux < precedent.dernier_taux:
         yield Constat(
@@ -196,15 +197,15 @@ def avenant_33_en_baisse(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
     message="{champ} : taux de {taux} % inférieur au dernier taux du contrat précédent "
     "({precedent} %, n° {deca}) alors que l'âge ne donne droit qu'à {minimum} %.",
 )
-def succession_en_baisse(cerfa: dict, ctx: Contexte) -> Iterator[Constat]:
+def succession_en_baisse(cerfa: CerfaVue, ctx: Contexte) -> Iterator[Constat]:
     """A successive contract keeps at least the previous contract's last rate, unless the
     age-based minimum is higher (D6222-31/32)."""
     precedent, taux = ctx.contrat_precedent, taux_premiere_periode(cerfa)
-    if texte(cerfa, "contrat.typeContratApp") not in ("21", "22") or precedent is None:
+    if cerfa.texte("contrat.typeContratApp") not in ("21", "22") or precedent is None:
         return
     debut, naissance = (
-        date_(cerfa, "contrat.dateDebutContrat"),
-        date_(cerfa, "apprenti.dateNaissance"),
+        cerfa.date("contrat.dateDebutContrat"),
+        cerfa.date("apprenti.dateNaissance"),
     )
     if taux is None or precedent.dernier_taux is None or not debut or not naissance:
         return

@@ -12,9 +12,12 @@ import pytest
 
 from opco_server.cli import main
 from opco_server.config import Settings
-from opco_server.outils import generation
-from opco_server.services import controles, dossiers
+from opco_server.outils import copies, generation
+from opco_server.outils.plan import ETATS, RUPTURES, Plan, repartir
+from opco_server.services import controles, fabrique, personnes, ruptures
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat
+from rules.doublon import cle_doublon
 from tests.api.test_cycle_de_vie import PDF, convention_de, detail, pilotage
 from tests.api.test_factures import envoyer, facture_pour
 from tests.conftest import HOTES_DE_TEST, ROOT, NormClient, _postgres_database
@@ -116,10 +119,10 @@ def test_seed_lists_every_dossier_once_in_every_state(seeded):
     assert total == len(items) >= N
     premiers = items[:N]  # the other tests may add after them
     assert len({d["numeroInterne"] for d in premiers}) == N
-    assert {d["etat"] for d in premiers} == set(generation.ETATS)
+    assert {d["etat"] for d in premiers} == set(ETATS)
     assert all(d["numeroDeca"] for d in premiers if d["etat"] in ("ENGAGE", "RUPTURE", "SOLDE"))
-    par_etat = {e: sum(d["etat"] == e for d in premiers) for e in generation.ETATS}
-    assert par_etat == generation.repartir(N)
+    par_etat = {e: sum(d["etat"] == e for d in premiers) for e in ETATS}
+    assert par_etat == repartir(N)
 
 
 def test_seeded_engagement_and_rupture_are_what_the_services_compute(seeded):
@@ -139,7 +142,7 @@ def test_seeded_engagement_and_rupture_are_what_the_services_compute(seeded):
     cerfa, numero = copie(cfa, rompu, "Maïwenn")
     engager(client, cfa, cerfa, numero)
     libelle = seme["comment"].split(" : ", 1)[1].rstrip(".")
-    motif = next(k for k, v in generation.ruptures.MOTIFS.items() if v == libelle)
+    motif = next(k for k, v in ruptures.MOTIFS.items() if v == libelle)
     response = cfa.post(
         "/v2/dossiers/rupture/employeur",
         json={
@@ -327,27 +330,27 @@ def test_a_sample_of_generated_cerfas_passes_the_rules_like_its_cohort(regles):
     from rules.registry import Moment
 
     referentiel, akto, base = regles
-    identites = generation.Identites("hotel-du-port.example")
+    identites = personnes.Identites("hotel-du-port.example")
     jour = date(2025, 11, 3)
     for k in range(0, 400, 3):
         reception = jour + timedelta(days=k)
-        debut, conclusion = generation.dates_contrat(reception)
+        debut, conclusion = fabrique.dates_contrat(reception)
         formation, tranche = k % 3, k // 3 % 3  # every training and age bracket
-        cohorte = generation.cerfa_cohorte(referentiel, base, debut, conclusion, formation, tranche)
+        cohorte = fabrique.cerfa_cohorte(referentiel, base, debut, conclusion, formation, tranche)
         ctx = controles.contexte(
             referentiel,
             akto,
             reception + timedelta(days=4),
             date_reception=reception,
         )
-        modele = generation.appliquer_identite(
+        modele = fabrique.appliquer_identite(
             cohorte, identites.modele(k, debut, tranche), identites.maitre(0)
         )  # the generator's template for this day
         assert controles.controler_transmission(modele, ctx) == []
         attendu = _verdict(rules.evaluer(modele, ctx, Moment.INSTRUCTION))
         assert not [v for v in attendu if v[1] == "bloquant"]
         for n in (k, 7 * k + 1, 1_000_003 * k + 5):
-            cerfa = generation.appliquer_identite(
+            cerfa = fabrique.appliquer_identite(
                 cohorte, identites.apprenti(n, debut, 0, tranche), identites.maitre(n)
             )
             assert controles.controler_transmission(cerfa, ctx) == [], (n, reception)
@@ -356,15 +359,16 @@ def test_a_sample_of_generated_cerfas_passes_the_rules_like_its_cohort(regles):
 
 def test_generated_apprentices_have_distinct_duplicate_keys(regles):
     referentiel, _, base = regles
-    identites = generation.Identites("hotel-du-port.example")
+    identites = personnes.Identites("hotel-du-port.example")
     debut = date(2026, 10, 1)
-    cohorte = generation.cerfa_cohorte(referentiel, base, debut, date(2026, 9, 19))
+    cohorte = fabrique.cerfa_cohorte(referentiel, base, debut, date(2026, 9, 19))
     cles = set()
     for n in range(30_000):
         apprenti = identites.apprenti(n, debut)
-        cles.add(dossiers.cle_doublon(generation.appliquer_identite(cohorte, apprenti, {})))
+        cerfa = fabrique.appliquer_identite(cohorte, apprenti, {})
+        cles.add(cle_doublon(CerfaVue.de(cerfa)))
     assert len(cles) == 30_000
-    assert "MARTIN" not in generation.NOMS  # the demo contract can always be sent after a seed
+    assert "MARTIN" not in personnes.NOMS  # the demo contract can always be sent after a seed
     beyond = identites.apprenti(identites.taille + 5, debut)
     assert "-" in beyond["prenom"]  # past the name space: compound first names, still distinct
     assert beyond != identites.apprenti(5, debut)
@@ -381,10 +385,10 @@ def test_plan_counts_and_chronology(now):
 
     akto = OpcoRegistry.load(Settings(database_url="sqlite://").fixtures_dir / "opcos.yaml")["akto"]
     now = datetime.fromisoformat(now).replace(tzinfo=UTC)
-    plan = generation.Plan(akto, now, generation.repartir(1_000))
+    plan = Plan(akto, now, repartir(1_000))
     positions = list(plan.positions())
     assert len(positions) == 1_000
-    assert {e: sum(p.etat == e for p in positions) for e in generation.ETATS} == plan.comptes
+    assert {e: sum(p.etat == e for p in positions) for e in ETATS} == plan.comptes
     receptions = [p.reception for p in positions]
     assert receptions == sorted(receptions) and receptions[-1] < now
     for p in positions:
@@ -397,20 +401,20 @@ def test_plan_counts_and_chronology(now):
         if p.etat == Etat.TRANSMIS:  # the instruction is still ahead
             assert p.reception + akto.delai_debut_instruction > now
         if p.etat in (Etat.RUPTURE, Etat.SOLDE):
-            debut, _ = generation.dates_contrat(p.reception.date())
+            debut, _ = fabrique.dates_contrat(p.reception.date())
             assert debut < p.date_rupture < now.date() and p.etapes["rupture"] <= now
             assert p.etapes["decision"] < p.etapes["rupture"]
         if p.etat == Etat.SOLDE:  # invoiced after the rupture, in time for the balance; paid
             assert p.etapes["rupture"] < p.etapes["facture"] < p.etapes["solde"] <= now
             assert p.etapes["facture"].date() <= ajouter_mois(p.date_rupture, 4)
     # Over the months of a large run, soldé contracts were broken off at every stage.
-    grand = generation.Plan(akto, now, generation.repartir(60_000))
+    grand = Plan(akto, now, repartir(60_000))
     soldes = {
-        (p.date_rupture - generation.dates_contrat(p.reception.date())[0]).days
+        (p.date_rupture - fabrique.dates_contrat(p.reception.date())[0]).days
         for p in grand.positions()
         if p.etat == Etat.SOLDE
     }
-    assert len(soldes & {j for j, _ in generation.RUPTURES}) >= 4
+    assert len(soldes & {j for j, _ in RUPTURES}) >= 4
 
 
 @pytest.mark.parametrize("opco", ["opcoep", "afdas"])
@@ -430,14 +434,14 @@ def test_an_apprentice_the_opco_already_holds_is_renamed(tmp_path, monkeypatch):
     sandbox = Sandbox(Settings(database_url=f"sqlite:///{tmp_path / 'seed.sqlite3'}"))
     preparer_base(sandbox)
     generation.generer(sandbox, 10)
-    apprenti = generation.Identites.apprenti
+    apprenti = personnes.Identites.apprenti
 
     def deja_vus(self, n, debut, variante=0, tranche=0):  # the next run draws the first run's
         return apprenti(  # apprentices
             self, n - 10 if variante == 0 and n >= 10 else n, debut, variante, tranche
         )
 
-    monkeypatch.setattr(generation.Identites, "apprenti", deja_vus)
+    monkeypatch.setattr(personnes.Identites, "apprenti", deja_vus)
     assert generation.generer(sandbox, 10).premier_rang == 11
     with sandbox.session() as session:
         prenoms = session.scalars(select(Dossier.apprenti_prenom).where(Dossier.rang > 10)).all()
@@ -461,7 +465,7 @@ def test_an_invoice_number_the_cfa_already_used_gets_a_suffix(tmp_path, monkeypa
     def deja_pris(jour, rang, suffixe=None):  # the next run draws the first run's number
         return premier + (f"-{suffixe}" if suffixe else "")
 
-    monkeypatch.setattr(generation, "numero_facture_cfa", deja_pris)
+    monkeypatch.setattr(copies, "numero_facture_cfa", deja_pris)
     generation.generer(sandbox, 20)
     with sandbox.session() as session:
         numeros = session.scalars(select(Facture.numero).order_by(Facture.rang)).all()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from opco_server.api import _multipart
 from opco_server.api._responses import ok
 from opco_server.http import context
-from opco_server.services import documents
+from opco_server.services import certificats as service
 
 
 def deposer_certificat():
     session = context.session()
     nom, contenu = _multipart.fichier()
     certificat = _multipart.partie_json("certificat")
-    documents.deposer_certificat(
+    service.deposer_certificat(
         session,
         context.sandbox(),
         context.opco(),

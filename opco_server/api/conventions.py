@@ -5,14 +5,14 @@ from __future__ import annotations
 from opco_server.api import _multipart
 from opco_server.api._responses import ok
 from opco_server.http import context
-from opco_server.services import pieces
+from opco_server.services import conventions as service
 
 
 def deposer_convention():
     session = context.session()
     nom, contenu = _multipart.fichier()
     donnees = _multipart.partie_json("convention")
-    convention = pieces.deposer_convention(
+    convention = service.deposer_convention(
         session,
         context.sandbox(),
         context.opco(),

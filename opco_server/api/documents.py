@@ -5,13 +5,13 @@ from __future__ import annotations
 from opco_server.api import _multipart
 from opco_server.api._responses import ok
 from opco_server.http import context
-from opco_server.services import documents
+from opco_server.services import documents as service
 
 
 def deposer_document():
     session = context.session()
     nom, contenu = _multipart.fichier()
-    fichier = documents.deposer_document(
+    fichier = service.deposer_document(
         session,
         context.sandbox(),
         context.opco(),

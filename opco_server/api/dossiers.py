@@ -6,7 +6,6 @@ from opco_server.api._responses import ok
 from opco_server.http import context
 from opco_server.schemas import dossiers as schemas
 from opco_server.services import dossiers as service
-from opco_server.services import ruptures
 from opco_server.wire import parse_date
 
 
@@ -66,12 +65,15 @@ def lister_dossiers_v1(numeros_internes: list[str]):
 
 
 def notifier_rupture_employeur(body: dict):
-    session, sandbox = context.session(), context.sandbox()
-    dossier = service.consulter(
-        session, context.opco(), context.caller().siren, body["numeroInterne"]
-    )
-    ruptures.rompre(
-        session, sandbox, dossier, parse_date(body["dateRupture"]), body.get("motif"), "client"
+    session = context.session()
+    dossier = service.notifier_rupture(
+        session,
+        context.sandbox(),
+        context.opco(),
+        context.caller().siren,
+        body["numeroInterne"],
+        parse_date(body["dateRupture"]),
+        body.get("motif"),
     )
     session.commit()
     return ok(

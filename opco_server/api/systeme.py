@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from opco_server.api._responses import ok
 from opco_server.http import context
-from opco_server.services import identites
+from opco_server.services import systeme as service
 from opco_server.wire import format_date
 
 
 def consulter_statut():
-    opco = context.opco()
-    now = context.sandbox().clock.now()
+    statut = service.statut(context.opco(), context.sandbox().clock)
     return ok(
         {
             "status": "OK",
-            "opco": opco.nom,
-            "versions": list(opco.versions),
-            "dateHeure": now.isoformat(timespec="seconds"),
+            "opco": statut.opco,
+            "versions": list(statut.versions),
+            "dateHeure": statut.date_heure.isoformat(timespec="seconds"),
         }
     )
 
 
 def consulter_cle_cfa(siren: str, xapikey: str):
     sandbox = context.sandbox()
-    info = identites.info_cle(
+    info = service.info_cle(
         sandbox.etat.courant(), sandbox.clock, context.opco().id, siren, xapikey
     )
     return ok(

@@ -12,7 +12,7 @@ from connexion.security import ApiKeySecurityHandler, OAuthSecurityHandler
 
 from opco_server.errors import Forbidden, Unauthorized
 from opco_server.http.context import noter_appelant, sandbox_from_scope
-from opco_server.services import identites
+from opco_server.services import authentification, identites
 
 
 class _SignaturesConnues:
@@ -68,7 +68,7 @@ SECURITY_MAP = {"oauth2": BearerTokenHandler, "apiKey": CfaKeyHandler}
 def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-tokenInfoFunc: the editor behind a valid, unexpired token of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    info = identites.verifier_jeton(sandbox.etat.courant(), opco_id, token)
+    info = authentification.verifier_jeton(sandbox.etat.courant(), opco_id, token)
     noter_appelant(request.scope, client_id=info.client_id)
     return {"sub": info.client_id, "editeur_id": info.editeur_id, "scope": info.scope}
 

@@ -2,30 +2,17 @@
 
 Connexion's default validators stop at the first error and answer problem+json; these
 subclasses collect all of them and raise one BadRequest listing each with a stable code,
-the field path (`champ`) and a French description.
-
-Connexion 3.3 builds its validators at every request (RequestValidationOperation.__call__,
-and a jsonschema validator per access of `_validator`); here each schema is compiled once
-(`compiled`): jsonschema-rs gives the verdict, about 20 times faster than jsonschema on the
-demo Cerfa (bench/validation.py), and only an invalid value goes through jsonschema, whose
-errors are translated as they always were. Whatever the sandbox checks by Python's rules
-(patterns with `re`, formats, `x-norme-date`) jsonschema-rs checks by calling the same
-Python code, so both say valid or invalid alike (tests/unit/test_validation_compilee.py).
+the field path (`champ`) and a French description (opco_server.http.traduction). Each
+schema is compiled once (opco_server.http.compilation).
 """
 
 from __future__ import annotations
 
-import json
-import re
-import threading
 import typing as t
-from collections import OrderedDict
 from urllib.parse import parse_qsl
 
 import flask
-import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators import (
     FormDataValidator,
@@ -33,7 +20,6 @@ from connexion.validators import (
     MultiPartFormDataValidator,
     ParameterValidator,
 )
-from jsonschema import Draft4Validator, ValidationError, validators
 from python_multipart.exceptions import MultipartParseError
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -46,271 +32,10 @@ from opco_server.errors import (
     UnsupportedMediaType,
 )
 from opco_server.http import tolerance
+from opco_server.http.compilation import compiled
 from opco_server.http.context import SCOPE_ECARTS, SCOPE_OPCO, SCOPE_PARTIES, SCOPE_SANDBOX
-from opco_server.masquage import masquer_texte, nature
-from opco_server.wire import JsonRefuse, charger_json, field_path, parse_date
-from rules.identifiants import iban_masque, nir_masque
-
-_TYPES_FR = {
-    "string": "une chaîne de caractères",
-    "integer": "un nombre entier",
-    "number": "un nombre",
-    "boolean": "un booléen (true/false)",
-    "object": "un objet",
-    "array": "une liste",
-}
-
-
-def _check_norm_date(validator, enabled, instance, schema):  # type: ignore[no-untyped-def]
-    """`x-norme-date: true`: the value, when a non-empty string, is a real calendar date."""
-    if enabled and isinstance(instance, str) and instance and parse_date(instance) is None:
-        yield ValidationError("not a calendar date", validator="x-norme-date")
-
-
-# Connexion's request validator (OpenAPI `nullable`) plus the calendar check of dates.
-NormValidator = validators.extend(Draft4RequestValidator, {"x-norme-date": _check_norm_date})
-
-
-class CompiledSchema:
-    """One schema's validators, built once: jsonschema-rs says whether a value is valid, and
-    only an invalid one is walked again by NormValidator, whose errors the norm's items
-    translate. `formats`: whether `format` is checked (Draft 4's checker), as connexion does
-    for JSON bodies and parameters but not for forms."""
-
-    __slots__ = ("_explain", "_verdict", "schema")
-
-    def __init__(self, schema: dict, formats: bool = True) -> None:
-        self.schema = schema  # kept: the cache is keyed by its id
-        checker = Draft4Validator.FORMAT_CHECKER if formats else None
-        self._explain = NormValidator(schema, format_checker=checker)
-        self._verdict = _rust_validator(schema, formats)
-
-    def errors(self, instance: t.Any) -> t.Iterable[ValidationError]:
-        if self._verdict is not None:
-            try:
-                if self._verdict.is_valid(instance):
-                    return ()
-            except (ValueError, TypeError, OverflowError, RecursionError):
-                pass  # a value jsonschema-rs cannot take (a lone surrogate…): jsonschema alone
-        return self._explain.iter_errors(instance)
-
-
-_COMPILED: OrderedDict[tuple[int, bool], CompiledSchema] = OrderedDict()
-_COMPILED_LOCK = threading.Lock()
-# Every schema of both specs (bodies, parameters) fits; more only when many apps are built in
-# one process (the tests), and then the least recently used go.
-COMPILED_MAX = 2048
-
-
-def compiled(schema: dict, formats: bool = True) -> CompiledSchema:
-    """The schema's validators, compiled at its first use. Connexion hands the same resolved
-    dict to every request of an operation, so its id is the key (the entry keeps the dict
-    alive: the id cannot be reused while the entry is there)."""
-    key = (id(schema), formats)
-    with _COMPILED_LOCK:
-        found = _COMPILED.get(key)
-        if found is not None and found.schema is schema:
-            _COMPILED.move_to_end(key)
-            return found
-    built = CompiledSchema(schema, formats)
-    with _COMPILED_LOCK:
-        _COMPILED[key] = built
-        _COMPILED.move_to_end(key)
-        while len(_COMPILED) > COMPILED_MAX:
-            _COMPILED.popitem(last=False)
-    return built
-
-
-class _PythonPattern:
-    """`pattern` for jsonschema-rs, matched by Python's `re` as jsonschema does (`$` before a
-    final newline, Python's `\\s`…): Rust's regular expressions differ at the edges."""
-
-    def __init__(self, parent: dict, value: t.Any, schema_path: list) -> None:
-        self._search = re.compile(value).search
-
-    def validate(self, instance: t.Any) -> None:
-        if isinstance(instance, str) and not self._search(instance):
-            raise ValueError("pattern")
-
-
-class _PythonFormat:
-    """`format` for jsonschema-rs, checked by jsonschema's own Draft 4 format checker."""
-
-    def __init__(self, parent: dict, value: t.Any, schema_path: list) -> None:
-        self._format = value
-
-    def validate(self, instance: t.Any) -> None:
-        if not Draft4Validator.FORMAT_CHECKER.conforms(instance, self._format):
-            raise ValueError("format")
-
-
-class _NormDate:
-    """`x-norme-date` for jsonschema-rs: _check_norm_date's test."""
-
-    def __init__(self, parent: dict, value: t.Any, schema_path: list) -> None:
-        self._enabled = bool(value)
-
-    def validate(self, instance: t.Any) -> None:
-        if (
-            self._enabled
-            and isinstance(instance, str)
-            and instance
-            and parse_date(instance) is None
-        ):
-            raise ValueError("x-norme-date")
-
-
-_PATTERN, _FORMAT = "x-python-pattern", "x-python-format"
-_RUST_KEYWORDS = {_PATTERN: _PythonPattern, _FORMAT: _PythonFormat, "x-norme-date": _NormDate}
-
-
-class _NotForRust(Exception):
-    """A schema whose meaning jsonschema-rs would not keep (patternProperties)."""
-
-
-def _rust_validator(schema: dict, formats: bool) -> t.Any:
-    """jsonschema-rs's Draft 4 validator of the same schema, or None if it cannot have one."""
-    try:
-        rust = _for_rust(schema, formats)
-        return jsonschema_rs.Draft4Validator(rust, validate_formats=False, keywords=_RUST_KEYWORDS)
-    except Exception:  # a schema jsonschema-rs refuses: jsonschema alone, as before
-        return None
-
-
-_SCHEMA_MAPS = frozenset({"properties", "definitions"})
-_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
-_SCHEMA_ONE = frozenset({"not", "items", "additionalProperties", "additionalItems"})
-
-
-def _for_rust(schema: t.Any, formats: bool) -> t.Any:
-    """The schema as jsonschema-rs validates it like NormValidator: OpenAPI's `nullable` as a
-    `null` type (and enumeration value), `pattern` and `format` by Python."""
-    if isinstance(schema, list):
-        return [_for_rust(s, formats) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict = {}
-    for key, value in schema.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: _for_rust(sub, formats) for name, sub in value.items()}
-        elif key in _SCHEMA_LISTS or key in _SCHEMA_ONE:
-            out[key] = _for_rust(value, formats)
-        elif key == "dependencies" and isinstance(value, dict):
-            out[key] = {
-                k: v if isinstance(v, list) else _for_rust(v, formats) for k, v in value.items()
-            }
-        elif key == "patternProperties":
-            raise _NotForRust(key)
-        elif key == "pattern":
-            out[_PATTERN] = value
-        elif key == "format":
-            if formats:
-                out[_FORMAT] = value
-        else:
-            out[key] = value
-    # connexion's allow_nullable: a null passes `type` and `enum` where the schema is nullable.
-    if schema.get("x-nullable") is True or schema.get("nullable"):
-        types = out.get("type")
-        if isinstance(types, str):
-            out["type"] = [types, "null"]
-        elif isinstance(types, list) and "null" not in types:
-            out["type"] = [*types, "null"]
-        enum = out.get("enum")
-        if isinstance(enum, list) and None not in enum:
-            out["enum"] = [*enum, None]
-    return out
-
-
-def _quoted(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _apercu(champ: str, value: object) -> str:
-    """The received value as an error text may show it: a NIR, an IBAN, a key or a secret
-    never in clear (masked by the field's name, else by the value's shape)."""
-    nom = champ.rsplit(".", 1)[-1].split("[", 1)[0]
-    genre = nature(nom)
-    if genre == "nir":
-        return nir_masque(str(value))
-    if genre == "iban":
-        return iban_masque(str(value))
-    if genre in {"cle", "secret"}:
-        return "valeur masquée"
-    return masquer_texte(_quoted(value))
-
-
-def error_items(errors: t.Iterable[ValidationError], root: tuple = ()) -> list[ErrorItem]:
-    """Translate jsonschema errors into norm error items, one per problem, stable order."""
-    items: dict[tuple[str, str], ErrorItem] = {}
-    for error in errors:
-        path = [*root, *error.absolute_path]
-        for item in _translate(error, path):
-            items.setdefault((item.champ or "", item.code), item)
-    return sorted(items.values(), key=lambda i: (i.champ or "", i.code))
-
-
-def _translate(error: ValidationError, path: list) -> t.Iterator[ErrorItem]:
-    kind = error.validator
-    champ = field_path(path) or "corps"
-    if kind == "required":
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        for name in error.validator_value:
-            if name not in instance:
-                missing = field_path([*path, name])
-                yield ErrorItem(
-                    "REQ_FIELD_MISSING", f"Le champ « {missing} » est obligatoire.", missing
-                )
-    elif kind == "type":
-        expected = error.validator_value
-        label = (
-            _TYPES_FR.get(expected, expected) if isinstance(expected, str) else "d'un autre type"
-        )
-        if error.instance is None:
-            yield ErrorItem(
-                "REQ_FIELD_MISSING", f"Le champ « {champ} » ne peut pas être vide (null).", champ
-            )
-        else:
-            yield ErrorItem("TYPE_INVALID", f"Le champ « {champ} » doit être {label}.", champ)
-    elif kind == "enum":
-        allowed = ", ".join(_quoted(v) for v in error.validator_value)
-        yield ErrorItem(
-            "ENUM_INVALID",
-            f"La valeur {_apercu(champ, error.instance)} du champ « {champ} » n'est pas autorisée "
-            f"(valeurs admises : {allowed}).",
-            champ,
-        )
-    elif kind == "additionalProperties" and isinstance(error.instance, dict):
-        # `additionalProperties: false` (the control API's bodies): one error per unknown field,
-        # named, like an unknown query parameter or multipart part.
-        # A hostile name is cut short, never echoed whole.
-        known = error.schema.get("properties", {})
-        for name in sorted(k for k in error.instance if k not in known):
-            extra = field_path([*path, name if len(name) <= 80 else name[:80] + "…"])
-            yield ErrorItem("PARAM_UNKNOWN", f"Champ inconnu : « {extra} ».", extra)
-    elif kind == "x-norme-date":
-        yield ErrorItem(
-            "FORMAT_INVALID",
-            f"Le champ « {champ} » n'est pas une date valide ({_apercu(champ, error.instance)}).",
-            champ,
-        )
-    else:
-        yield ErrorItem("FORMAT_INVALID", _format_message(kind, champ, error), champ)
-
-
-def _format_message(kind: str, champ: str, error: ValidationError) -> str:
-    limit = error.validator_value
-    messages = {
-        "pattern": f"Le champ « {champ} » n'a pas le format attendu "
-        f"(valeur reçue : {_apercu(champ, error.instance)}).",
-        "minLength": f"Le champ « {champ} » doit contenir au moins {limit} caractère(s).",
-        "maxLength": f"Le champ « {champ} » doit contenir au plus {limit} caractère(s).",
-        "minimum": f"Le champ « {champ} » doit être supérieur ou égal à {limit}.",
-        "maximum": f"Le champ « {champ} » doit être inférieur ou égal à {limit}.",
-        "minItems": f"La liste « {champ} » doit contenir au moins {limit} élément(s).",
-        "maxItems": f"La liste « {champ} » doit contenir au plus {limit} élément(s).",
-        "additionalProperties": f"L'objet « {champ} » contient un champ inconnu.",
-    }
-    return messages.get(kind, f"La valeur du champ « {champ} » est invalide.")
+from opco_server.http.traduction import error_items
+from opco_server.wire import JsonRefuse, charger_json
 
 
 def ecarts_toleres(scope: t.Mapping) -> list | None:

@@ -21,7 +21,8 @@ from opco_server.donnees import yamlfile
 from opco_server.donnees.opcos import OpcoRegistry
 from opco_server.donnees.referentiel import charger_referentiel
 from opco_server.errors import ErrorItem
-from opco_server.http.validation import NormValidator, error_items
+from opco_server.http.compilation import NormValidator
+from opco_server.http.traduction import error_items
 from opco_server.services import controles
 from rules.registry import Moment, Severite
 

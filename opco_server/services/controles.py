@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 import rules
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
+from rules.cerfa import CerfaVue
+from rules.cycle_de_vie import ACTIFS, Etat
 from rules.referentiel import Referentiel
 from rules.registry import (
     ApprentiConnu,
@@ -31,9 +33,6 @@ from rules.registry import (
 if TYPE_CHECKING:
     from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
-
-# States in which a dossier still occupies its maître d'apprentissage.
-ETATS_ACTIFS = ("TRANSMIS", "EN_COURS_INSTRUCTION", "ENGAGE")
 
 
 def contexte(
@@ -60,41 +59,38 @@ def contexte(
     )
 
 
-def precedent(session: Session, opco_id: str, cerfa: dict) -> ContratPrecedent | None:
+def precedent(session: Session, opco_id: str, cerfa: CerfaVue) -> ContratPrecedent | None:
     """The contract named by numeroContratPrecedent (its DECA number), if this OPCO holds it."""
     from rules.calculs import en_decimal
-    from rules.champs import date_, entier, texte
 
-    numero = texte(cerfa, "contrat.numeroContratPrecedent")
+    numero = cerfa.texte("contrat.numeroContratPrecedent")
     dossier = numero and session.scalar(
         select(Dossier).where(Dossier.opco_id == opco_id, Dossier.numero_deca == numero)
     )
     if not dossier:
         return None
+    ancien = CerfaVue.de(dossier.cerfa)
     periodes = [
-        p
-        for p in dossier.cerfa["contrat"].get("remunerationsAnnuelles") or []
-        if isinstance(p, dict)
+        p for p in ancien.valeur("contrat.remunerationsAnnuelles") or [] if isinstance(p, dict)
     ]
     periodes.sort(key=lambda p: str(p.get("dateDebut") or ""))
     return ContratPrecedent(
         numero_deca=numero,
-        type_contrat_app=entier(dossier.cerfa, "contrat.typeContratApp"),
-        date_fin=date_(dossier.cerfa, "contrat.dateFinContrat"),
+        type_contrat_app=ancien.entier("contrat.typeContratApp"),
+        date_fin=ancien.date_fin_contrat,
         dernier_taux=en_decimal(periodes[-1].get("taux")) if periodes else None,
     )
 
 
-def meme_nir(session: Session, opco_id: str, cerfa: dict, limite: int = 5) -> list[ApprentiConnu]:
+def meme_nir(
+    session: Session, opco_id: str, cerfa: CerfaVue, limite: int = 5
+) -> list[ApprentiConnu]:
     """The OPCO's dossiers whose apprentice bears this Cerfa's NIR (a few are enough)."""
-    from rules.identifiants import nir_et_champ
-
-    trouve = nir_et_champ(cerfa)
-    if not trouve:
+    if cerfa.nir is None:
         return []
     query = (
         select(Dossier)
-        .where(Dossier.opco_id == opco_id, Dossier.apprenti_nir == trouve[0][:13])
+        .where(Dossier.opco_id == opco_id, Dossier.apprenti_nir == cerfa.nir[:13])
         .order_by(Dossier.id)
         .limit(limite)
     )
@@ -104,7 +100,7 @@ def meme_nir(session: Session, opco_id: str, cerfa: dict, limite: int = 5) -> li
             nom=d.apprenti_nom,
             prenom=d.apprenti_prenom,
             date_naissance=d.apprenti_date_naissance,
-            sexe=(d.cerfa.get("apprenti") or {}).get("sexe"),
+            sexe=CerfaVue.de(d.cerfa).valeur("apprenti.sexe"),
         )
         for d in session.scalars(query)
     ]
@@ -118,7 +114,7 @@ def avertissements(violations: Sequence[Violation]) -> list[Violation]:
     return [v for v in violations if v.severite == Severite.AVERTISSEMENT]
 
 
-def controler_transmission(cerfa: dict, ctx: Contexte) -> list[Violation]:
+def controler_transmission(cerfa: CerfaVue, ctx: Contexte) -> list[Violation]:
     """Synchronous controls of POST /dossiers: every violation, blocking or not."""
     return rules.evaluer(cerfa, ctx, Moment.TRANSMISSION)
 
@@ -163,32 +159,30 @@ def commentaire(bloquants_: Sequence[Violation], avertissements_: Sequence[Viola
 
 def dossiers_actifs(session: Session, opco_id: str, sauf: int | None = None) -> list[DossierActif]:
     """The OPCO's other active dossiers, as the maître-capacity check reads them."""
-    query = select(Dossier).where(Dossier.opco_id == opco_id, Dossier.etat.in_(ETATS_ACTIFS))
+    query = select(Dossier).where(Dossier.opco_id == opco_id, Dossier.etat.in_(sorted(ACTIFS)))
     if sauf is not None:
         query = query.where(Dossier.id != sauf)
     return [resume(d) for d in session.scalars(query)]
 
 
 def resume(dossier: Dossier) -> DossierActif:
-    from rules.champs import date_, entier, texte
-
-    cerfa = dossier.cerfa
+    cerfa = CerfaVue.de(dossier.cerfa)
     maitres = tuple(
         (
-            texte(cerfa, f"{m}.nom") or "",
-            texte(cerfa, f"{m}.prenom") or "",
-            date_(cerfa, f"{m}.dateNaissance"),
+            cerfa.texte(f"{m}.nom") or "",
+            cerfa.texte(f"{m}.prenom") or "",
+            cerfa.date(f"{m}.dateNaissance"),
         )
         for m in ("maitre1", "maitre2")
-        if texte(cerfa, f"{m}.nom")
+        if cerfa.texte(f"{m}.nom")
     )
     return DossierActif(
         numero_interne=dossier.numero_interne,
-        etat=dossier.etat,
+        etat=Etat(dossier.etat),
         maitres=maitres,
-        date_debut_contrat=date_(cerfa, "contrat.dateDebutContrat"),
-        date_fin_contrat=date_(cerfa, "contrat.dateFinContrat"),
-        type_contrat_app=entier(cerfa, "contrat.typeContratApp"),
+        date_debut_contrat=cerfa.date_debut_contrat,
+        date_fin_contrat=cerfa.date_fin_contrat,
+        type_contrat_app=cerfa.entier("contrat.typeContratApp"),
     )
 
 
@@ -203,7 +197,7 @@ def evaluer_instruction(
 
     `actifs`: the OPCO's other active dossiers when the caller knows them (bulk generation,
     whose maîtres are all distinct); read from the database otherwise."""
-    opco = sandbox.opcos[dossier.opco_id]
+    opco, cerfa = sandbox.opcos[dossier.opco_id], CerfaVue.de(dossier.cerfa)
     if actifs is None:
         actifs = dossiers_actifs(session, dossier.opco_id, sauf=dossier.id)
     ctx = contexte(
@@ -212,6 +206,6 @@ def evaluer_instruction(
         aujourdhui or sandbox.clock.today(),
         date_reception=dossier.recu_le.date(),
         dossiers_actifs=actifs,
-        contrat_precedent=precedent(session, dossier.opco_id, dossier.cerfa),
+        contrat_precedent=precedent(session, dossier.opco_id, cerfa),
     )
-    return ResultatInstruction(tuple(rules.evaluer(dossier.cerfa, ctx, Moment.INSTRUCTION)))
+    return ResultatInstruction(tuple(rules.evaluer(cerfa, ctx, Moment.INSTRUCTION)))

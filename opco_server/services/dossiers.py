@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -13,13 +14,15 @@ from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, ErrorItem, Forbidden, NotFound
 from opco_server.models import Dossier, EvenementDossier
 from opco_server.services import compteurs, controles, ruptures, simulateur
-from opco_server.wire import normaliser_nom, parse_date
-from rules.formats import libelle_idcc, renseigne
+from rules.cerfa import CerfaVue
+from rules.cycle_de_vie import Etat
+from rules.doublon import cle_doublon
+from rules.formats import libelle_idcc
+from rules.registry import Violation
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
-TRANSMIS = "TRANSMIS"
 # Keys the OPCO owns: whatever the client sends in them is ignored.
 CHAMPS_OPCO = ("numeroInterne", "numeroExterne", "numeroDeca", "etat", "commentaireEtat")
 
@@ -34,34 +37,6 @@ class Emetteur:
     version_logiciel: str | None
 
 
-def nir_de(cerfa: dict[str, Any]) -> str | None:
-    """The apprentice's NIR as stored for the same-NIR lookup (13 characters, key left out)."""
-    from rules.identifiants import nir_et_champ
-
-    trouve = nir_et_champ(cerfa)
-    return trouve[0][:13] if trouve else None
-
-
-def cle_doublon(cerfa: dict[str, Any]) -> str:
-    """The matching key of the FAQ: apprentice names and birth date, employer SIRET, start.
-
-    Avenants (types 31-38) amend an existing contract: their key adds the type and effect
-    date, so an avenant is not a duplicate of the contract it amends.
-    """
-    apprenti, contrat = cerfa["apprenti"], cerfa["contrat"]
-    parts = [
-        normaliser_nom(apprenti["nom"]),
-        normaliser_nom(apprenti["prenom"]),
-        str(parse_date(apprenti["dateNaissance"])),
-        cerfa["employeur"]["siret"],
-        str(parse_date(contrat["dateDebutContrat"])),
-    ]
-    type_contrat = contrat.get("typeContratApp")
-    if isinstance(type_contrat, int) and type_contrat >= 30:
-        parts += [str(type_contrat), str(parse_date(contrat.get("dateEffetAvenant")))]
-    return "|".join(parts)
-
-
 def transmettre(
     session: Session,
     sandbox: Sandbox,
@@ -70,7 +45,26 @@ def transmettre(
     cerfa: dict[str, Any],
     version: str,
 ) -> Dossier:
-    siret_cfa = cerfa["organismeFormation"]["siret"]
+    """POST /dossiers (norm.md E3): a new dossier TRANSMIS, a rupture notified by re-sending
+    the engaged contract with contrat.dateRupture, or one 400 listing every refusal."""
+    vue = CerfaVue.de(cerfa)
+    _verifier_perimetre(vue, emetteur)
+    violations = _controler(session, sandbox, opco, vue)
+    bloquants = controles.bloquants(violations)
+    cle = cle_doublon(vue)
+    existant = _existant(session, opco, cle)
+    if existant is not None and _rupture_renvoyee(vue, existant, emetteur, bloquants):
+        return _rompre(session, sandbox, existant, vue)
+    if bloquants or existant is not None:
+        raise controles.refus(bloquants, [_DOUBLON] if existant is not None else [])
+    dossier = _nouveau_dossier(session, sandbox, opco, emetteur, vue, violations, version)
+    simulateur.planifier_reception(dossier, sandbox)
+    return _enregistrer(session, dossier)
+
+
+def _verifier_perimetre(vue: CerfaVue, emetteur: Emetteur) -> None:
+    """The training organisation is an establishment of the CFA whose key is used."""
+    siret_cfa = vue.siret_organisme or ""
     if siret_cfa[:9] != emetteur.siren:
         raise Forbidden.one(
             "AUTH_SIRET_OUT_OF_SCOPE",
@@ -78,72 +72,115 @@ def transmettre(
             f"({emetteur.siren}).",
             "cerfa.organismeFormation.siret",
         )
-    violations = controles.controler_transmission(
-        cerfa,
-        controles.contexte(
-            sandbox.referentiel,
-            opco,
-            sandbox.clock.today(),
-            meme_nir=controles.meme_nir(session, opco.id, cerfa),
-        ),
+
+
+def _controler(session: Session, sandbox: Sandbox, opco: Opco, vue: CerfaVue) -> list[Violation]:
+    """Every transmission control, blocking or not, as of the sandbox's day."""
+    ctx = controles.contexte(
+        sandbox.referentiel,
+        opco,
+        sandbox.clock.today(),
+        meme_nir=controles.meme_nir(session, opco.id, vue),
     )
-    bloquants = controles.bloquants(violations)
-    existant = _existant(session, opco, cle_doublon(cerfa))
-    date_rupture = parse_date(cerfa["contrat"].get("dateRupture"))
-    if (
-        existant is not None
-        and date_rupture
+    return controles.controler_transmission(vue, ctx)
+
+
+def _rupture_renvoyee(
+    vue: CerfaVue, existant: Dossier, emetteur: Emetteur, bloquants: list[Violation]
+) -> bool:
+    """The CFA re-sends its engaged contract with contrat.dateRupture: a rupture, not a
+    duplicate (never on another CFA's dossier, never a Cerfa with a blocking violation)."""
+    return (
+        vue.date_rupture is not None
         and not bloquants
-        and existant.etat == "ENGAGE"
-        and existant.cfa_siren == emetteur.siren  # never act on another CFA's dossier
-    ):
-        # A rupture notified by re-sending the engaged contract with contrat.dateRupture.
-        return ruptures.rompre(
-            session, sandbox, existant, date_rupture, None, "client", "cerfa.contrat.dateRupture"
-        )
-    if bloquants or existant is not None:
-        raise controles.refus(bloquants, [_DOUBLON] if existant is not None else [])
-    avertissements = controles.avertissements(violations)
+        and existant.etat == Etat.ENGAGE
+        and existant.cfa_siren == emetteur.siren
+    )
+
+
+def _rompre(session: Session, sandbox: Sandbox, existant: Dossier, vue: CerfaVue) -> Dossier:
+    champ = "cerfa.contrat.dateRupture"
+    return ruptures.rompre(session, sandbox, existant, vue.date_rupture, None, "client", champ)
+
+
+def _nouveau_dossier(
+    session: Session,
+    sandbox: Sandbox,
+    opco: Opco,
+    emetteur: Emetteur,
+    vue: CerfaVue,
+    violations: list[Violation],
+    version: str,
+) -> Dossier:
+    """The dossier TRANSMIS: its numbers, what the contract is, who sent it, its history."""
     now = sandbox.clock.now()
     seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
-    stored = {k: v for k, v in cerfa.items() if k not in CHAMPS_OPCO}
-    _deriver_libelle_idcc(stored, sandbox)
     dossier = Dossier(
         opco_id=opco.id,
         numero_interne=opco.numero_interne(seq, now),
         numero_externe=opco.numero_externe(seq, now),
-        etat=TRANSMIS,
-        commentaire_etat=controles.commentaire([], avertissements) or None,
-        controles=[asdict(v) for v in violations],
-        cfa_siren=emetteur.siren,
         rang=compteurs.prochain_rang(session, opco.id, emetteur.siren),
-        organisme_siret=siret_cfa,
-        employeur_siret=cerfa["employeur"]["siret"],
-        apprenti_nom=cerfa["apprenti"]["nom"],
-        apprenti_prenom=cerfa["apprenti"]["prenom"],
-        apprenti_date_naissance=parse_date(cerfa["apprenti"]["dateNaissance"]),
-        apprenti_nir=nir_de(cerfa),
-        date_debut_contrat=parse_date(cerfa["contrat"]["dateDebutContrat"]),
-        type_contrat_app=_int_or_none(cerfa["contrat"].get("typeContratApp")),
-        cle_doublon=cle_doublon(cerfa),
+        etat=Etat.TRANSMIS.value,
+        commentaire_etat=controles.commentaire([], controles.avertissements(violations)) or None,
+        controles=[asdict(v) for v in violations],
         version_norme=version,
-        cerfa=stored,
-        editeur_id=emetteur.editeur_id,
-        logiciel=emetteur.logiciel,
-        version_logiciel=emetteur.version_logiciel,
+        cerfa=_cerfa_conserve(vue, sandbox),
         recu_le=now,
         maj_le=now,
+        **colonnes_contrat(vue),
+        **_colonnes_emetteur(emetteur),
     )
     dossier.evenements.append(
         EvenementDossier(
             horodatage=now,
             etat_avant=None,
-            etat_apres=TRANSMIS,
+            etat_apres=Etat.TRANSMIS.value,
             cause=f"Dossier reçu via l'API ({version}).",
             acteur="client",
         )
     )
-    simulateur.planifier_reception(dossier, sandbox)
+    return dossier
+
+
+def colonnes_contrat(vue: CerfaVue) -> dict[str, Any]:
+    """The columns a dossier keeps of its contract, to look it up without reading its Cerfa."""
+    nir = vue.nir
+    return {
+        "organisme_siret": vue.siret_organisme,
+        "employeur_siret": vue.siret_employeur,
+        "apprenti_nom": vue.apprenti_nom,
+        "apprenti_prenom": vue.apprenti_prenom,
+        "apprenti_date_naissance": vue.apprenti_date_naissance,
+        # The same-NIR lookup's key: 13 characters, the NIR's own key left out.
+        "apprenti_nir": nir[:13] if nir else None,
+        "date_debut_contrat": vue.date_debut_contrat,
+        "type_contrat_app": vue.type_contrat_app,
+        "cle_doublon": cle_doublon(vue),
+    }
+
+
+def _colonnes_emetteur(emetteur: Emetteur) -> dict[str, Any]:
+    return {
+        "cfa_siren": emetteur.siren,
+        "editeur_id": emetteur.editeur_id,
+        "logiciel": emetteur.logiciel,
+        "version_logiciel": emetteur.version_logiciel,
+    }
+
+
+def _cerfa_conserve(vue: CerfaVue, sandbox: Sandbox) -> dict[str, Any]:
+    """The Cerfa as stored: without the keys the OPCO owns; an empty employeur.libelleIdcc is
+    derived from the IDCC, as the OPCOs do."""
+    stored = {k: v for k, v in vue.donnees.items() if k not in CHAMPS_OPCO}
+    employeur = stored.get("employeur")
+    if isinstance(employeur, dict) and not vue.renseigne("employeur.libelleIdcc"):
+        libelle = libelle_idcc(vue, sandbox.referentiel)
+        if libelle is not None:
+            stored["employeur"] = {**employeur, "libelleIdcc": libelle}
+    return stored
+
+
+def _enregistrer(session: Session, dossier: Dossier) -> Dossier:
     session.add(dossier)
     try:
         session.flush()
@@ -155,16 +192,6 @@ def transmettre(
     return dossier
 
 
-def _deriver_libelle_idcc(stored: dict[str, Any], sandbox: Sandbox) -> None:
-    """An empty employeur.libelleIdcc is derived from the IDCC, as the OPCOs do."""
-    employeur = stored.get("employeur")
-    if not isinstance(employeur, dict) or renseigne(stored, "employeur.libelleIdcc"):
-        return
-    libelle = libelle_idcc(stored, sandbox.referentiel)
-    if libelle is not None:
-        stored["employeur"] = {**employeur, "libelleIdcc": libelle}
-
-
 _DOUBLON = ErrorItem(
     "DOSSIER_DUPLICATE",
     "Un dossier existe déjà pour cet apprenti (nom, prénom, date de naissance), cet "
@@ -173,14 +200,12 @@ _DOUBLON = ErrorItem(
 )
 
 
-def _existant(session: Session, opco: Opco, cle: str) -> Dossier | None:
+def _existant(session: Session, opco: Opco, cle: str | None) -> Dossier | None:
+    if cle is None:
+        return None
     return session.scalar(
         select(Dossier).where(Dossier.opco_id == opco.id, Dossier.cle_doublon == cle)
     )
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def consulter(session: Session, opco: Opco, siren: str, numero_interne: str) -> Dossier:
@@ -193,6 +218,20 @@ def consulter(session: Session, opco: Opco, siren: str, numero_interne: str) -> 
             "DOSSIER_NOT_FOUND", f"Aucun dossier « {numero_interne} » pour ce CFA.", "numeroInterne"
         )
     return dossier
+
+
+def notifier_rupture(
+    session: Session,
+    sandbox: Sandbox,
+    opco: Opco,
+    siren: str,
+    numero_interne: str,
+    date_rupture: date | None,
+    motif: str | None,
+) -> Dossier:
+    """The employer broke off the contract of one of the CFA's engaged dossiers."""
+    dossier = consulter(session, opco, siren, numero_interne)
+    return ruptures.rompre(session, sandbox, dossier, date_rupture, motif, "client")
 
 
 def lister(session: Session, opco: Opco, siren: str, numeros: list[str]) -> list[Dossier]:

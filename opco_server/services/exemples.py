@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from opco_server.donnees.seed import load_demo
 from opco_server.models import Dossier
-from opco_server.outils import generation
 from opco_server.services import factures
+from opco_server.services.fabrique import cerfa_cohorte, contrat_demo, dates_contrat
+from opco_server.services.personnes import Identites
+from rules.cycle_de_vie import FACTURABLES
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -38,11 +40,11 @@ def contrat(sandbox: Sandbox, jour: date, opco_id: str = "akto") -> dict[str, An
     opco = _opco(sandbox, opco_id)
     siren = str(load_demo(sandbox)["cfas"][0]["siren"])
     with sandbox.session() as session:
-        base = generation._base(sandbox, session, opco, siren)
-    debut, conclusion = generation.dates_contrat(jour)
-    cerfa = generation.cerfa_cohorte(sandbox.referentiel, base, debut, conclusion)
+        base = contrat_demo(sandbox, session, opco, siren)
+    debut, conclusion = dates_contrat(jour)
+    cerfa = cerfa_cohorte(sandbox.referentiel, base, debut, conclusion)
     domaine = base["maitre1"].get("courriel", "x@entreprise.example").split("@")[-1]
-    identites = generation.Identites(domaine)
+    identites = Identites(domaine)
     apprenti = identites.apprenti(secrets.randbelow(identites.taille), debut)
     return {"cerfa": {**cerfa, "apprenti": {**cerfa["apprenti"], **apprenti}}}
 
@@ -108,7 +110,7 @@ def facture(sandbox: Sandbox, jour: date, opco_id: str, numero: str) -> dict[str
     with sandbox.session() as session:
         dossier = _dossier(sandbox, session, opco.id, numero)
         ouvertes = factures.echeances_dues(dossier, jour)
-        if dossier.etat not in ("ENGAGE", "RUPTURE") or not ouvertes:
+        if dossier.etat not in FACTURABLES or not ouvertes:
             raise ErreurExemple(
                 f"Le dossier « {numero} » (état {dossier.etat}) n'a pas d'échéance ouverte au "
                 f"{jour:%d/%m/%Y} : rien à facturer."

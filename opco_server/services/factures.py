@@ -1,6 +1,6 @@
 """Invoices and credit notes: controls, acceptance, payment or rejection, SOLDE.
 
-POST /v1/factures is checked by the FACTURATION rules (rules/facturation.py) on a view of
+POST /v1/factures is checked by the FACTURATION rules (rules/facturation*.py) on a view of
 the invoice whose lines are resolved to the CFA's dossiers; accepted invoices put their
 amounts "en cours d'instruction" on the échéances, then are paid after the OPCO's delay on
 the sandbox clock (or paid / rejected now through the control API).
@@ -8,242 +8,38 @@ the sandbox clock (or paid / rejected now through the control API).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import rules
 from opco_server.errors import BadRequest, NotFound
 from opco_server.models import (
-    Certificat,
-    CfaEnregistre,
-    DocumentLie,
     Dossier,
     Echeance,
-    EtablissementCfa,
     Facture,
+    Fichier,
     LigneFacture,
     SequenceOpco,
 )
 from opco_server.services import compteurs, controles, cycle_de_vie, fichiers
-from opco_server.services.engagements import niveau
-from opco_server.wire import parse_date
-from rules.cycle_de_vie import Etat, Evenement
-from rules.facturation_vues import DossierVue, EcheanceVue, FactureVue, FraisEngage, LigneVue
+from opco_server.services.facturation_vues import ZERO, Lecture, lire, numero_pris
+from rules.cycle_de_vie import FACTURABLES, Evenement
+from rules.facturation_vues import EtatFacture, FactureVue
 from rules.registry import Moment
 
 if TYPE_CHECKING:
     from opco_server.donnees.opcos import Opco
     from opco_server.sandbox import Sandbox
 
-EN_COURS, REGLE, REJETEE = "EN_COURS_INSTRUCTION", "REGLE", "REJETEE"
-NATURE_ENGAGEE = {
-    "HEBERGEMENT": "HEBERGEMENT",
-    "RESTAURATION": "RESTAURATION",
-    "PREMIEREQUIPEMENT": "PREMIER_EQUIPEMENT",
-    "MOBILITE": "MOBILITE",
-}
-# Documents that carry the copy of the CFA's 750 € invoice to the employer (typeFichier).
-TYPES_COPIE_PARTICIPATION = {"COPIE_FACTURE_PARTICIPATION", "FACTURE_PARTICIPATION_EMPLOYEUR"}
+# An invoice under instruction (the console compares with it).
+EN_COURS = EtatFacture.EN_COURS_INSTRUCTION.value
 MAGIE_REJET = "SANDBOX-REJET"  # an invoice number containing it is rejected at payment time
-ZERO = Decimal("0")
-
-
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _entier(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def _iban(value: object) -> str | None:
-    text = "".join(str(value or "").split()).upper()
-    return text or None
-
-
-def _lignes_vivantes(session: Session, dossier: Dossier) -> list[Any]:
-    return list(
-        session.execute(
-            select(LigneFacture, Facture)
-            .join(Facture, LigneFacture.facture_id == Facture.id)
-            .where(LigneFacture.dossier_id == dossier.id, Facture.etat != REJETEE)
-        ).all()
-    )
-
-
-def trop_percu(dossier: Dossier) -> Decimal:
-    return sum((max(ZERO, e.montant_regle - e.montant_total) for e in dossier.echeances), ZERO)
-
-
-def vue_dossier(session: Session, sandbox: Sandbox, dossier: Dossier) -> DossierVue:
-    lignes = _lignes_vivantes(session, dossier)
-    deja: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    rqth: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    avoirs_en_cours = ZERO
-    for ligne, facture in lignes:
-        if facture.type_facture == "AVOIR":
-            avoirs_en_cours += ligne.montant if facture.etat != REGLE else ZERO
-        elif ligne.nature in NATURE_ENGAGEE:
-            deja[NATURE_ENGAGEE[ligne.nature]] += ligne.montant
-        elif ligne.nature == "MAJORATION_RQTH" and ligne.annee:
-            rqth[ligne.annee] += ligne.montant
-    certificats = session.scalars(
-        select(Certificat.type_certificat).where(Certificat.dossier_id == dossier.id)
-    ).all()
-    copies = session.scalar(
-        select(func.count(DocumentLie.id)).where(
-            DocumentLie.opco_id == dossier.opco_id,
-            DocumentLie.type_objet == "DOSSIER_APPRENTISSAGE",
-            DocumentLie.id_objet == dossier.numero_interne,
-            DocumentLie.type_fichier.in_(TYPES_COPIE_PARTICIPATION),
-        )
-    )
-    return DossierVue(
-        numero_interne=dossier.numero_interne,
-        numero_externe=dossier.numero_externe,
-        numero_deca=dossier.numero_deca,
-        etat=dossier.etat,
-        siret_cfa=dossier.organisme_siret,
-        regime=dossier.regime_financement,
-        date_conclusion=parse_date(dossier.cerfa["contrat"].get("dateConclusion")),
-        date_fin_contrat=parse_date(dossier.cerfa["contrat"].get("dateFinContrat")),
-        date_rupture=dossier.date_rupture,
-        niveau=niveau(sandbox, dossier.cerfa),
-        rqth=dossier.cerfa.get("apprenti", {}).get("handicap") is True,
-        participation_employeur=dossier.participation_employeur or ZERO,
-        echeances=tuple(
-            EcheanceVue(
-                e.numero,
-                e.codification,
-                e.nature,
-                e.annee,
-                e.montant_total,
-                e.montant_regle,
-                e.montant_en_cours,
-                e.date_ouverture,
-                e.date_debut,
-                e.date_fin,
-                e.iban,
-            )
-            for e in dossier.echeances
-        ),
-        frais={
-            f.nature: FraisEngage(
-                f.nature, f.quantite, f.prix_unitaire, f.montant_total, deja[f.nature]
-            )
-            for f in dossier.frais_annexes
-        },
-        majoration_rqth_facturee=dict(rqth),
-        certificat_final=any(t.lower() == "final" for t in certificats),
-        copie_participation=bool(copies),
-        trop_percu=max(ZERO, trop_percu(dossier) - avoirs_en_cours),
-    )
-
-
-@dataclass
-class Lecture:
-    vue: FactureVue
-    dossiers: dict[int, Dossier]  # line index -> resolved dossier
-
-
-def lire(
-    session: Session, sandbox: Sandbox, opco: Opco, siren: str, data: dict[str, Any]
-) -> Lecture:
-    """The invoice as the rules see it, lines resolved among this CFA's dossiers."""
-    resolus: dict[int, Dossier] = {}
-    vues: dict[int, DossierVue] = {}
-    lignes = []
-    _verrouiller(session, opco, siren, data.get("lignes") or [])
-    for i, raw in enumerate(data.get("lignes") or []):
-        numero = str(raw.get("numeroDossier") or "").strip() or None
-        # Locked until commit (PostgreSQL): two invoices for the same échéance are checked
-        # one after the other, never both against the same "restant".
-        dossier = numero and session.scalar(
-            select(Dossier)
-            .where(
-                Dossier.opco_id == opco.id,
-                Dossier.cfa_siren == siren,
-                Dossier.numero_externe == numero,
-            )
-            .with_for_update()
-        )
-        if dossier:
-            resolus[i] = dossier
-            vues.setdefault(dossier.id, vue_dossier(session, sandbox, dossier))
-        lignes.append(
-            LigneVue(
-                index=i,
-                nature=str(raw.get("natureLigne") or ""),
-                montant=_decimal(raw.get("montant")) or ZERO,
-                quantite=_decimal(raw.get("quantite")),
-                numero_echeance=_entier(raw.get("numeroEcheance")),
-                codification=str(raw["codificationEcheance"])
-                if raw.get("codificationEcheance") not in (None, "")
-                else None,
-                numero_dossier=numero,
-                numero_deca=raw.get("numeroDeca") or None,
-                dossier=vues[dossier.id] if dossier else None,
-                date_debut_periode=parse_date(raw.get("dateDebutPeriode")),
-                date_fin_periode=parse_date(raw.get("dateFinPeriode")),
-            )
-        )
-    siret = str(data.get("siretEmetteur") or "")
-    numero = str(data.get("numero") or "")
-    vue = FactureVue(
-        numero=numero,
-        type_facture=str(data.get("typeFacture") or "FACTURE"),
-        date_emission=parse_date(data.get("dateEmission")),
-        montant_total=_decimal(data.get("montantTotal")) or ZERO,
-        iban_emetteur=_iban(data.get("ibanEmetteur")),
-        siret_emetteur=siret,
-        # One of the caller's own establishments: another CFA's SIRET is answered exactly as a
-        # SIRET nobody has, so that invoices cannot probe which SIRETs other CFAs registered.
-        siret_connu=session.scalar(
-            select(EtablissementCfa.id)
-            .join(EtablissementCfa.cfa)
-            .where(EtablissementCfa.siret == siret, CfaEnregistre.siren == siren)
-        )
-        is not None,
-        siren_cle=siren,
-        deja_connue=_numero_pris(session, opco.id, siren, numero),
-        lignes=tuple(lignes),
-    )
-    return Lecture(vue, resolus)
-
-
-def _verrouiller(session: Session, opco: Opco, siren: str, lignes: list[Any]) -> None:
-    """Lock every dossier of the invoice up front, in id order (PostgreSQL): two invoices
-    naming the same dossiers in another order wait for each other instead of deadlocking."""
-    numeros = {str(raw.get("numeroDossier") or "").strip() for raw in lignes} - {""}
-    if numeros:
-        session.scalars(
-            select(Dossier.id)
-            .where(
-                Dossier.opco_id == opco.id,
-                Dossier.cfa_siren == siren,
-                Dossier.numero_externe.in_(sorted(numeros)),
-            )
-            .order_by(Dossier.id)
-            .with_for_update()
-        ).all()
 
 
 def deposer(
@@ -267,19 +63,34 @@ def deposer(
     if bloquants:
         raise controles.refus(bloquants)
     fichier = fichiers.stocker(session, opco.id, nom_fichier, "application/pdf", contenu, now)
+    facture = _nouvelle_facture(session, opco, siren, lecture.vue, data, fichier, now)
+    _ajouter_lignes(facture, lecture)
+    return _enregistrer(session, opco, siren, facture)
+
+
+def _nouvelle_facture(
+    session: Session,
+    opco: Opco,
+    siren: str,
+    vue: FactureVue,
+    data: dict[str, Any],
+    fichier: Fichier,
+    now: datetime,
+) -> Facture:
+    """The invoice under instruction, paid after the OPCO's delay: its numbers, what it is."""
     seq = compteurs.prochaine_sequence(session, opco.id, "facture")
-    facture = Facture(
+    return Facture(
         opco_id=opco.id,
         cfa_siren=siren,
         numero_interne=numero_interne(seq),
         rang=compteurs.prochaine_sequence(session, opco.id, f"factures:{siren}"),
-        numero=lecture.vue.numero,
-        numero_actif=lecture.vue.numero,
-        type_facture=lecture.vue.type_facture,
-        date_emission=lecture.vue.date_emission,
-        montant_total=lecture.vue.montant_total,
-        iban_emetteur=lecture.vue.iban_emetteur,
-        siret_emetteur=lecture.vue.siret_emetteur,
+        numero=vue.numero,
+        numero_actif=vue.numero,
+        type_facture=vue.type_facture,
+        date_emission=vue.date_emission,
+        montant_total=vue.montant_total,
+        iban_emetteur=vue.iban_emetteur,
+        siret_emetteur=vue.siret_emetteur,
         est_certificat_realisation=data.get("estCertificatRealisation") is True,
         etat=EN_COURS,
         contenu=data,
@@ -287,6 +98,11 @@ def deposer(
         recue_le=now,
         reglement_prevu_le=now + opco.delai_paiement,
     )
+
+
+def _ajouter_lignes(facture: Facture, lecture: Lecture) -> None:
+    """One line per invoice line, on its dossier and échéance; a PEDAGOGIE charge puts its
+    amount "en cours d'instruction" on the échéance."""
     for ligne in lecture.vue.lignes:
         dossier = lecture.dossiers[ligne.index]
         echeance = next((e for e in dossier.echeances if e.numero == ligne.numero_echeance), None)
@@ -303,6 +119,10 @@ def deposer(
                 quantite=ligne.quantite,
             )
         )
+
+
+def _enregistrer(session: Session, opco: Opco, siren: str, facture: Facture) -> Facture:
+    numero = facture.numero
     session.add(facture)
     try:
         session.flush()
@@ -311,11 +131,11 @@ def deposer(
         # else serializes them): the constraint, not the read in `lire`, guarantees that the
         # CFA's invoice number is never accepted twice.
         session.rollback()
-        if not _numero_pris(session, opco.id, siren, lecture.vue.numero):
+        if not numero_pris(session, opco.id, siren, numero):
             raise
         raise BadRequest.one(
             "INV_DUPLICATE",
-            f"facture.numero : la facture {lecture.vue.numero} est déjà connue.",
+            f"facture.numero : la facture {numero} est déjà connue.",
             "facture.numero",
         ) from exc
     return facture
@@ -375,19 +195,6 @@ def corps_facture(
     }
 
 
-def _numero_pris(session: Session, opco_id: str, siren: str, numero: str) -> bool:
-    return (
-        session.scalar(
-            select(Facture.id).where(
-                Facture.opco_id == opco_id,
-                Facture.cfa_siren == siren,
-                Facture.numero_actif == numero,
-            )
-        )
-        is not None
-    )
-
-
 def _dossiers(session: Session, facture: Facture) -> list[Dossier]:
     ids = sorted({ligne.dossier_id for ligne in facture.lignes})
     return [session.get(Dossier, i) for i in ids]
@@ -407,7 +214,7 @@ def regler(session: Session, sandbox: Sandbox, facture: Facture, at: datetime, a
             echeance = next(e for e in dossier.echeances if e.id == ligne.echeance_id)
             echeance.montant_en_cours -= ligne.montant
             echeance.montant_regle += ligne.montant
-    facture.etat, facture.reglement_prevu_le = REGLE, None
+    facture.etat, facture.reglement_prevu_le = EtatFacture.REGLE.value, None
     # An avoir is imputé on the overpayment, not paid: no transfer, no reference of its own.
     # Its date_reglement keeps the date of imputation (console only, never on the wire).
     if facture.type_facture != "AVOIR":
@@ -439,7 +246,7 @@ def rejeter(session: Session, facture: Facture, at: datetime, motif: str) -> Non
             dossier = session.get(Dossier, ligne.dossier_id)
             echeance = next(e for e in dossier.echeances if e.id == ligne.echeance_id)
             echeance.montant_en_cours -= ligne.montant
-    facture.etat, facture.commentaire = REJETEE, motif
+    facture.etat, facture.commentaire = EtatFacture.REJETEE.value, motif
     facture.numero_actif = facture.reglement_prevu_le = None
     session.flush()
 
@@ -456,7 +263,7 @@ def _etat_attendu(session: Session, facture: Facture) -> None:
 
 def solder_si_tout_regle(session: Session, dossier: Dossier, at: datetime, acteur: str) -> bool:
     """ENGAGE/RUPTURE -> SOLDE once every échéance is paid exactly (nothing owed either way)."""
-    if dossier.etat not in (Etat.ENGAGE, Etat.RUPTURE) or not dossier.echeances:
+    if dossier.etat not in FACTURABLES or not dossier.echeances:
         return False
     if any(e.montant_regle != e.montant_total or e.montant_en_cours for e in dossier.echeances):
         return False

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from opco_server.errors import OAuthError
 from opco_server.masquage import nettoyer
 from opco_server.models import EntreeJournal
-from opco_server.services.identites import identifiants_basic
+from opco_server.services.authentification import identifiants_basic
+from rules.cerfa import CerfaVue
+from rules.doublon import cle_doublon
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -121,13 +123,11 @@ def _court(valeur: str | None, taille: int) -> str | None:
 
 def empreinte(corps_brut: bytes) -> str | None:
     """Fingerprint of a transmitted Cerfa: its duplicate key (to recognise a resend)."""
-    from opco_server.services.dossiers import cle_doublon
-
     try:
-        cerfa = json.loads(corps_brut)["cerfa"]
-        return hashlib.sha256(cle_doublon(cerfa).encode()).hexdigest()[:32]
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        cle = cle_doublon(CerfaVue.de(json.loads(corps_brut)["cerfa"]))
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
+    return None if cle is None else hashlib.sha256(cle.encode()).hexdigest()[:32]
 
 
 def elaguer(session: Session, sandbox: Sandbox, ecrites: int) -> None:

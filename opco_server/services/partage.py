@@ -91,7 +91,7 @@ class Instantane:
     cles: Mapping[str, CleConnue]  # by the key's SHA-256
     revocations: tuple[Revocation, ...]
     cle_jetons: str
-    # Tokens whose signature this worker checked with `cle_jetons` (identites.verifier_jeton):
+    # Tokens whose signature this worker checked with `cle_jetons` (authentification.verifier_jeton):
     # a cache that lives and dies with this state (a new signing key, a new state).
     jetons_verifies: dict[tuple[str, str], dict] = field(default_factory=dict, compare=False)
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
-from opco_server.services import cycle_de_vie, engagements, factures
-from opco_server.wire import parse_date
+from opco_server.services import cycle_de_vie, engagements, facturation_vues, factures
+from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat, Evenement
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def rompre(
             )
         )
     debut = dossier.date_debut_contrat
-    fin = parse_date(dossier.cerfa["contrat"].get("dateFinContrat"))
+    fin = CerfaVue.de(dossier.cerfa).date_fin_contrat
     if date_rupture is None or date_rupture < debut or (fin and date_rupture > fin):
         items.append(
             ErrorItem(
@@ -78,7 +78,7 @@ def rompre(
     dossier.cerfa = {**dossier.cerfa, "contrat": contrat}
     dossier.commentaire_etat = f"Contrat rompu le {date_rupture:%d/%m/%Y} : {libelle}."
     engagements.rompre(session, sandbox, dossier, date_rupture, at, acteur)
-    excedent = factures.trop_percu(dossier)
+    excedent = facturation_vues.trop_percu(dossier)
     if excedent > 0:
         dossier.commentaire_etat += (
             f" [INV_OVERPAID_CREDIT_NOTE_REQUIRED] Trop-perçu de {excedent} € à régulariser par "

@@ -10,15 +10,22 @@ from typing import TYPE_CHECKING, Any
 from opco_server.donnees import yamlfile
 from opco_server.donnees.seed import identities
 from opco_server.errors import NotFound
-from opco_server.outils.generation import (
+from opco_server.services import (
+    conventions,
+    dossiers,
+    fichiers,
+    pilotage,
+    reinitialisation,
+    ruptures,
+)
+from opco_server.services.fabrique import (
     cerfa_cohorte,
     dates_contrat,
     etablissement_employeur,
-    naissance_apprenti,
     numero_facture_cfa,
     solder,
 )
-from opco_server.services import dossiers, fichiers, pieces, pilotage, reinitialisation, ruptures
+from opco_server.services.personnes import naissance_apprenti
 from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:
@@ -129,7 +136,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
                 )
             elif "convention" in etape:
                 d = refs[etape["convention"]]
-                pieces.deposer_convention(
+                conventions.deposer_convention(
                     session,
                     sandbox,
                     opco,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from opco_server.clock import aware
 from opco_server.models import Dossier, Facture
 from opco_server.services import controles, cycle_de_vie, engagements, factures
-from opco_server.wire import normaliser_nom
+from rules.champs import normaliser_nom
 from rules.cycle_de_vie import Evenement
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The compiled validators (opco_server.http.validation.compiled): jsonschema-rs's verdict is
+"""The compiled validators (opco_server.http.compilation.compiled): jsonschema-rs's verdict is
 jsonschema's, on every request schema of both specs, so that the errors reported (by
 jsonschema, on an invalid value) stay what they were."""
 
@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
 from opco_server.donnees import yamlfile
-from opco_server.http.validation import NormValidator, _rust_validator, compiled, error_items
+from opco_server.http.compilation import NormValidator, _rust_validator, compiled
+from opco_server.http.traduction import error_items
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRAT = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 import rules.maitres  # noqa: F401  (registers the rules)
+from rules.cycle_de_vie import Etat
 from rules.referentiel import Referentiel
 from rules.registry import Contexte, DossierActif, Moment, Severite, catalogue
 
@@ -152,6 +153,21 @@ CAPACITE = [("cerfa.maitre1.nom", W)]
 def test_maitre_capacity(cerfa, autres, attendu):
     ctx = Contexte(aujourdhui=CTX.aujourdhui, referentiel=Referentiel(), dossiers_actifs=autres)
     assert resultat("MA_CAPACITY_EXCEEDED", cerfa, ctx) == attendu
+
+
+@pytest.mark.parametrize("etat", list(Etat))
+def test_only_running_contracts_take_the_maitre(cerfa, etat):
+    """A maître is taken by a contract received, under instruction or engaged; a refused,
+    cancelled, broken-off (RUPTURE, once misspelt RUPTU beside it) or solded one frees him."""
+    ctx = Contexte(
+        aujourdhui=CTX.aujourdhui,
+        referentiel=Referentiel(),
+        dossiers_actifs=[dossier(1), dossier(2, etat=etat)],
+    )
+    occupe = etat in (Etat.TRANSMIS, Etat.EN_COURS_INSTRUCTION, Etat.ENGAGE)
+    assert resultat("MA_CAPACITY_EXCEEDED", cerfa, ctx) == (
+        [("cerfa.maitre1.nom", W)] if occupe else []
+    )
 
 
 def test_capacity_severity_is_configurable(cerfa):

@@ -10,7 +10,9 @@ from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Convention, Dossier
 from opco_server.services import fichiers, simulateur
 from opco_server.services.dossiers import consulter
-from opco_server.wire import normaliser_nom, parse_date
+from opco_server.wire import parse_date
+from rules.cerfa import CerfaVue
+from rules.champs import normaliser_nom
 from rules.cycle_de_vie import TERMINAUX, Etat
 
 if TYPE_CHECKING:
@@ -20,10 +22,10 @@ if TYPE_CHECKING:
 
 def _incoherences(convention: dict[str, Any], dossier: Dossier) -> list[ErrorItem]:
     """The convention must describe the same contract as the Cerfa it completes."""
-    cerfa, items = dossier.cerfa, []
+    cerfa, items = CerfaVue.de(dossier.cerfa), []
     pairs = [
-        ("employeur.siret", cerfa["employeur"]["siret"]),
-        ("organismeFormation.siret", cerfa["organismeFormation"]["siret"]),
+        ("employeur.siret", cerfa.siret_employeur),
+        ("organismeFormation.siret", cerfa.siret_organisme),
     ]
     for path, attendu in pairs:
         block, key = path.split(".")
@@ -36,7 +38,7 @@ def _incoherences(convention: dict[str, Any], dossier: Dossier) -> list[ErrorIte
                 )
             )
     nom = (convention.get("apprenti") or {}).get("nom", "")
-    if normaliser_nom(str(nom)) != normaliser_nom(cerfa["apprenti"]["nom"]):
+    if normaliser_nom(str(nom)) != normaliser_nom(cerfa.apprenti_nom or ""):
         items.append(
             ErrorItem(
                 "CONV_MISMATCH",
@@ -45,7 +47,7 @@ def _incoherences(convention: dict[str, Any], dossier: Dossier) -> list[ErrorIte
             )
         )
     debut = parse_date((convention.get("contrat") or {}).get("dateDebutContrat"))
-    if debut is not None and debut != parse_date(cerfa["contrat"]["dateDebutContrat"]):
+    if debut is not None and debut != cerfa.date_debut_contrat:
         items.append(
             ErrorItem(
                 "CONV_MISMATCH",
