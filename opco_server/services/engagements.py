@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from opco_server.models import CfaEnregistre, Dossier, Echeance, EvenementDossier, FraisAnnexeEngage
 from opco_server.services import compteurs
 from rules import financement
-from rules.calculs import niveau_diplome
+from rules.calculs import euros, niveau_diplome
 from rules.champs import date_, entier, texte, valeur
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def npec(sandbox: Sandbox, cerfa: dict) -> tuple[Decimal, str | None]:
         return trouve.montant, None
     return sandbox.referentiel.valeur_amorcage, (
         "[FIN_NPEC_NOT_FOUND] Pas de NPEC publié pour cette certification dans cette branche : "
-        f"financement sur la valeur d'amorçage ({sandbox.referentiel.valeur_amorcage} €)."
+        f"financement sur la valeur d'amorçage ({euros(sandbox.referentiel.valeur_amorcage)})."
     )
 
 
@@ -186,7 +186,7 @@ def rompre(
             etat_apres=dossier.etat,
             acteur=acteur,
             cause=f"Échéancier recalculé à la rupture du {date_rupture:%d/%m/%Y} : engagement "
-            f"{avant} € → {dossier.engagement} €.",
+            f"{euros(avant)} → {euros(dossier.engagement)}.",
         )
     )
     session.flush()

@@ -11,6 +11,7 @@ from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
 from opco_server.services import cycle_de_vie, engagements, factures
 from opco_server.wire import parse_date
+from rules.calculs import euros
 from rules.cycle_de_vie import Etat, Evenement
 
 if TYPE_CHECKING:
@@ -81,8 +82,8 @@ def rompre(
     excedent = factures.trop_percu(dossier)
     if excedent > 0:
         dossier.commentaire_etat += (
-            f" [INV_OVERPAID_CREDIT_NOTE_REQUIRED] Trop-perçu de {excedent} € à régulariser par "
-            "un avoir (POST /v1/factures, typeFacture AVOIR)."
+            f" [INV_OVERPAID_CREDIT_NOTE_REQUIRED] Trop-perçu de {euros(excedent)} à régulariser "
+            "par un avoir (POST /v1/factures, typeFacture AVOIR)."
         )
     factures.solder_si_tout_regle(session, dossier, at, acteur)
     return dossier
