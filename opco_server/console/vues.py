@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from opco_server.console import libelles
+from opco_server.console import graphiques, libelles
 from opco_server.errors import NormError
 from opco_server.http import admin, context
 from opco_server.models import (
@@ -47,6 +47,7 @@ from opco_server.services import (
     simulateur,
 )
 from opco_server.services import dossiers as dossiers_service
+from opco_server.services import journal as journal_service
 from rules.cycle_de_vie import Etat, evenements_possibles, prochain_etat
 
 if TYPE_CHECKING:
@@ -324,7 +325,12 @@ def accueil():
         comptes=comptes,
         etats=ETATS,
         horloge=horloge.decrire(sandbox.clock),
+        graphique=graphiques.etats_par_opco(list(sandbox.opcos), comptes, ETATS, _lien_dossiers),
     )
+
+
+def _lien_dossiers(opco_id: str, etat: str) -> str:
+    return flask.url_for("console.dossiers", opco_id=opco_id, etat=etat)
 
 
 def _rattraper() -> int:
@@ -589,8 +595,9 @@ def dossier(opco_id: str, numero: str):
 
 
 def _echeancier(d: Dossier) -> dict[str, Any]:
-    """The échéancier with each instalment's status today."""
-    return {"echeancier": engagements.echeancier(d, context.sandbox().clock.today())}
+    """The échéancier with each instalment's status today, and its timeline."""
+    echeancier = engagements.echeancier(d, context.sandbox().clock.today())
+    return {"echeancier": echeancier, "frise": graphiques.echeancier(echeancier)}
 
 
 @console.post("/opco/<opco_id>/dossiers/<numero>/instruction")
@@ -707,8 +714,10 @@ def journal():
         .scalars(query.order_by(EntreeJournal.id.desc()).limit(JOURNAL_LIMIT))
         .all()
     )
+    tranches = journal_service.statuts_par_tranche(context.session(), opco=opco, cfa=cfa)
     return _page(
         "console_journal.html",
+        graphique=graphiques.statuts_journal(tranches),
         entrees=entrees,
         opco=opco,
         statut=statut,
@@ -744,7 +753,13 @@ def _rapport_conformite() -> str | None:
 @console.get("/conformite")
 def conformite_page():
     disponible = importlib.util.find_spec("opco_server.services.conformite") is not None
-    return _page("console_conformite.html", disponible=disponible)
+    return _page("console_conformite.html", disponible=disponible, graphique=_verdicts())
+
+
+def _verdicts() -> Markup:
+    context.sandbox().journal.vider()
+    verdicts = journal_service.verdicts_par_operation(context.session(), context.sandbox())
+    return graphiques.verdicts_operations(verdicts)
 
 
 @console.get("/conformite/rapport")

@@ -1,6 +1,6 @@
 """What the console's pictures are drawn from (on SQLite and PostgreSQL): the states per OPCO,
 the journal's answers per time bucket and per operation, a dossier's échéancier and its
-statuses."""
+statuses; and the pages that show them."""
 
 from __future__ import annotations
 
@@ -122,3 +122,26 @@ def test_the_echeancier_with_its_statuses(app, sandbox, cfa, client, engage):
     assert e.rupture == date(2027, 1, 15) and e.trop_percu == Decimal("194.79")
     assert e.lignes[0].statut == StatutEcheance.TROP_PERCU
     assert {lg.statut for lg in e.lignes[1:]} == {StatutEcheance.ANNULEE}
+
+
+def test_the_pages_show_their_pictures(client, cfa, engage):
+    assert cfa.get("/v1/status").status_code == 200
+    pages = {
+        "/console/": ['class="graphique etats-par-opco"', "1 dossier au total"],
+        "/console/journal": ['class="graphique statuts-journal"'],
+        "/console/conformite": ['class="graphique verdicts-operations"', "réussie"],
+        f"/console/opco/akto/dossiers/{engage}": [
+            'class="graphique echeancier"',
+            "ouverte</span>",
+            "à venir</span>",
+            "11 — Premier contrat d&#39;apprentissage de l&#39;apprenti",
+            "54 — BTS (niveau 5)",
+            "783,91\u00a0€",
+        ],
+    }
+    for url, attendus in pages.items():
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert page.text.count('role="img"') == 1, url
+        for attendu in attendus:
+            assert attendu in page.text, (url, attendu)
