@@ -352,3 +352,19 @@ def _axe(d0: date, d1: date, x: Callable[[date], float], y: float) -> str:
             parties += texte(milieu, y, str(annee), ancre="middle", couleur=GRIS)
             gauche = milieu + large / 2 + 12
     return parties
+
+
+# --- the console's icon ------------------------------------------------------------------------
+
+
+def favicon() -> Markup:
+    """The console's icon: three bars of a chart on the console's blue (a standalone SVG)."""
+    return Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+        "<title>OPCO Sandbox · Console</title>"
+        f'<rect width="64" height="64" rx="12" fill="{BLEU}"/>'
+        '<rect x="13" y="30" width="9" height="22" rx="2" fill="#fff"/>'
+        '<rect x="27.5" y="20" width="9" height="32" rx="2" fill="#fff"/>'
+        f'<rect x="42" y="12" width="9" height="40" rx="2" fill="{VERT}" stroke="#fff" '
+        'stroke-width="2"/></svg>'
+    )

@@ -65,6 +65,7 @@ FLASH_COOKIE = "opco_console_flash"
 CSRF_COOKIE = "opco_console_csrf"
 CSRF_FIELD = "csrf"
 ACTEUR = "console"
+SANS_SESSION = ("console.connexion", "console.favicon")  # what the login page itself shows
 
 ETATS = [e.value for e in Etat]
 # Forced transitions offered on a dossier page: target state -> button label.
@@ -190,7 +191,7 @@ def _guard():
         ):
             return _refuser_csrf("jeton anti-CSRF absent ou invalide")
     token = _admin_token()
-    if token is None or request.endpoint == "console.connexion" or _logged_in(token):
+    if token is None or request.endpoint in SANS_SESSION or _logged_in(token):
         return None
     return flask.redirect(flask.url_for("console.connexion", suite=request.path), 303)
 
@@ -771,6 +772,13 @@ def conformite_rapport():
     # The report escapes the journal data it shows; no script runs in it.
     headers = {"Cache-Control": "no-store", "Content-Security-Policy": "script-src 'none'"}
     return rapport, 200, headers
+
+
+@console.get("/favicon.svg")
+def favicon():
+    """The console's icon (<link rel="icon"> of every page, the login page's too)."""
+    headers = {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+    return graphiques.favicon(), 200, headers
 
 
 # --- login (only when settings.admin_token is set) ------------------------------------------

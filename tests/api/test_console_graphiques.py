@@ -145,3 +145,13 @@ def test_the_pages_show_their_pictures(client, cfa, engage):
         assert page.text.count('role="img"') == 1, url
         for attendu in attendus:
             assert attendu in page.text, (url, attendu)
+
+
+def test_the_console_serves_its_icon(client):
+    icone = client.get("/console/favicon.svg")
+    assert icone.status_code == 200 and icone.headers["content-type"] == "image/svg+xml"
+    assert icone.text.startswith("<svg")
+    assert (
+        'rel="icon" href="/console/favicon.svg" type="image/svg+xml"'
+        in client.get("/console/").text
+    )

@@ -249,3 +249,8 @@ def test_the_overpayment_stands_out_on_the_timeline():
     assert barres[0].get("fill") == graphiques.ROUGE  # E1's period, overpaid
     assert any(r.get("fill") == graphiques.COULEURS_ECHEANCES["ANNULEE"] for r in barres)
     assert "0,00\u00a0€ · annulée" in {t.text for t in svg.iter(f"{NS}text")}
+
+
+def test_the_favicon_is_a_standalone_svg():
+    icone = ET.fromstring(str(graphiques.favicon()))
+    assert icone.tag == f"{NS}svg" and icone.get("viewBox") == "0 0 64 64"
