@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar
 import unicodedata
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from rules.cerfa import CerfaVue
 from rules.champs import date_, texte
@@ -150,6 +150,14 @@ def en_decimal(v: object) -> Decimal | None:
 def au_centime_superieur(montant: Decimal) -> Decimal:
     """Round up to the cent, as the Cerfa generator does for minimum pay."""
     return montant.quantize(CENT, rounding=ROUND_CEILING)
+
+
+def euros(montant: Decimal) -> str:
+    """French display of an amount, « 3 002,74 € »: a narrow no-break space between thousands
+    and a no-break space before the sign, so that an amount never breaks across lines."""
+    arrondi = montant.quantize(CENT, rounding=ROUND_HALF_UP)
+    texte = f"{abs(arrondi):,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{'-' if arrondi < 0 else ''}{texte}\u00a0€"
 
 
 def salaire_minimal(taux: Decimal, smic: Decimal, minutes_hebdo: int) -> Decimal:

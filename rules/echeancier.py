@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from fractions import Fraction
 
 from rules.calculs import UN_JOUR, ajouter_mois, debut_annee, duree_jours, mois_entre
@@ -238,3 +239,36 @@ def _majorations_par_annee(
             reste -= part
             resultat[i] = replace(e, majoration_rqth=part)
     return resultat
+
+
+class StatutEcheance(StrEnum):
+    """Where an instalment stands on a given day, as the OPCO's portal shows it."""
+
+    A_VENIR = "A_VENIR"  # not open yet: the CFA may not invoice it
+    OUVERTE = "OUVERTE"  # open, not (fully) paid
+    REGLEE = "REGLEE"  # paid in full, or nothing to pay
+    ANNULEE = "ANNULEE"  # brought to 0 by a rupture, or unpaid in a cancelled dossier
+    TROP_PERCU = "TROP_PERCU"  # paid beyond its amount (a rupture reduced it): avoir due
+
+
+def statut_echeance(
+    montant_total: Decimal,
+    montant_regle: Decimal,
+    date_ouverture: date,
+    aujourdhui: date,
+    rompu: bool = False,
+    annule: bool = False,
+) -> StatutEcheance:
+    """The status of one instalment on `aujourdhui`. After a rupture (`rompu`) an instalment
+    brought to 0 is cancelled (`repartir_rupture` keeps it so that its number stays valid);
+    what was paid beyond an amount is an overpayment. In a cancelled dossier (`annule`),
+    what was not paid is cancelled."""
+    if montant_regle > montant_total:
+        return StatutEcheance.TROP_PERCU
+    if montant_total > 0 and montant_regle >= montant_total:
+        return StatutEcheance.REGLEE
+    if annule or (rompu and montant_total <= 0):
+        return StatutEcheance.ANNULEE
+    if date_ouverture > aujourdhui:
+        return StatutEcheance.A_VENIR
+    return StatutEcheance.REGLEE if montant_total <= 0 else StatutEcheance.OUVERTE

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from rules.calculs import duree_jours
+from rules.calculs import duree_jours, euros
 from rules.echeancier import (
     REGIME_2020,
     REGIME_2025,
@@ -163,7 +163,7 @@ def proratiser_rupture(
     total = min(brut - participation, e.montant_total)
     remarque = (
         f"Rupture au {date_rupture:%d/%m/%Y} : prise en charge ramenée de "
-        f"{_euros(e.montant_total)} à {_euros(total)}"
+        f"{euros(e.montant_total)} à {euros(total)}"
     )
     return replace(
         e,
@@ -256,9 +256,9 @@ def _npec_retenu(p: Parametres, regime: str) -> tuple[Decimal, list[str]]:
     if regime != REGIME_2025 or not h or h <= 0 or d is None or d < SEUIL_DISTANCIEL * h:
         return npec, []
     if npec <= PLANCHER_MINORATION:
-        return npec, [f"Formation à distance ≥ 80 % : NPEC {_euros(npec)} au plancher, non minoré"]
+        return npec, [f"Formation à distance ≥ 80 % : NPEC {euros(npec)} au plancher, non minoré"]
     retenu = max(centimes(npec * TAUX_MINORATION), PLANCHER_MINORATION)
-    return retenu, [f"Minoration distanciel appliquée : NPEC {_euros(npec)} → {_euros(retenu)}"]
+    return retenu, [f"Minoration distanciel appliquée : NPEC {euros(npec)} → {euros(retenu)}"]
 
 
 def _participation(
@@ -280,7 +280,7 @@ def _remarques_rqth(p: Parametres) -> list[str]:
     if not p.rqth:
         return ["Majorations RQTH ignorées : apprenti sans RQTH"] if any(p.majorations_rqth) else []
     return [
-        f"Majoration RQTH année {n} plafonnée à {_euros(PLAFOND_RQTH_ANNUEL)} (demandé {_euros(m)})"
+        f"Majoration RQTH année {n} plafonnée à {euros(PLAFOND_RQTH_ANNUEL)} (demandé {euros(m)})"
         for n, m in enumerate(p.majorations_rqth, start=1)
         if m > PLAFOND_RQTH_ANNUEL
     ]
@@ -290,10 +290,5 @@ def _remarques_participation(p: Parametres, regime: str, participation: Decimal)
     if regime == REGIME_2025 and p.niveau is None:
         return ["Niveau de certification inconnu : participation employeur non appliquée"]
     if participation:
-        return [f"Participation employeur de {_euros(participation)} déduite de la première avance"]
+        return [f"Participation employeur de {euros(participation)} déduite de la première avance"]
     return []
-
-
-def _euros(montant: Decimal) -> str:
-    """French display: 3 002,74 €."""
-    return f"{montant:,.2f} €".replace(",", " ").replace(".", ",")

@@ -10,11 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib.util
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import flask
@@ -24,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from opco_server.console import graphiques, libelles
 from opco_server.errors import NormError
 from opco_server.http import admin, context
 from opco_server.models import (
@@ -38,13 +37,25 @@ from opco_server.models import (
     Fichier,
     LigneFacture,
 )
-from opco_server.services import acces, factures, horloge, identites, pilotage, simulateur
+from opco_server.services import (
+    acces,
+    engagements,
+    factures,
+    horloge,
+    identites,
+    pilotage,
+    simulateur,
+)
+from opco_server.services import dossiers as dossiers_service
+from opco_server.services import journal as journal_service
 from rules.cycle_de_vie import Etat, evenements_possibles, prochain_etat
 
 if TYPE_CHECKING:
     from opco_server.donnees.opcos import Opco
 
 console = flask.Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+for _nom, _filtre in libelles.FILTRES.items():  # French formats and labels (console/libelles.py)
+    console.add_app_template_filter(_filtre, _nom)
 
 PAGE_SIZE = 50
 JOURNAL_LIMIT = 200
@@ -54,17 +65,9 @@ FLASH_COOKIE = "opco_console_flash"
 CSRF_COOKIE = "opco_console_csrf"
 CSRF_FIELD = "csrf"
 ACTEUR = "console"
+SANS_SESSION = ("console.connexion", "console.favicon")  # what the login page itself shows
 
 ETATS = [e.value for e in Etat]
-LIBELLES_ETATS = {
-    "TRANSMIS": "Transmis",
-    "EN_COURS_INSTRUCTION": "En cours d'instruction",
-    "ENGAGE": "Engagé",
-    "REFUSE": "Refusé",
-    "ANNULE": "Annulé",
-    "RUPTURE": "Rupture",
-    "SOLDE": "Soldé",
-}
 # Forced transitions offered on a dossier page: target state -> button label.
 ACTIONS = {
     "ENGAGE": "Engager",
@@ -80,10 +83,13 @@ RESUME_CERFA = {
         ("Prénom", "apprenti.prenom"),
         ("Date de naissance", "apprenti.dateNaissance"),
         ("Diplôme préparé", "apprenti.intituleDiplomePrepare"),
+        ("Dernier diplôme obtenu", "apprenti.diplome"),
+        ("Situation avant le contrat", "apprenti.situationAvantContrat"),
         ("Courriel", "apprenti.courriel"),
     ],
     "Employeur": [
         ("Dénomination", "employeur.denomination"),
+        ("Type d'employeur", "employeur.typeEmployeur"),
         ("SIRET", "employeur.siret"),
         ("Code NAF", "employeur.naf"),
         ("IDCC", "employeur.codeIdcc"),
@@ -91,6 +97,8 @@ RESUME_CERFA = {
     ],
     "Contrat": [
         ("Type de contrat", "contrat.typeContratApp"),
+        ("Mode contractuel", "contrat.modeContractuel"),
+        ("Dérogation", "contrat.typeDerogation"),
         ("Date de conclusion", "contrat.dateConclusion"),
         ("Début", "contrat.dateDebutContrat"),
         ("Fin", "contrat.dateFinContrat"),
@@ -98,6 +106,7 @@ RESUME_CERFA = {
     ],
     "Formation": [
         ("Intitulé", "formation.intituleQualification"),
+        ("Diplôme visé", "formation.typeDiplome"),
         ("RNCP", "formation.rncp"),
         ("Code diplôme", "formation.codeDiplome"),
         ("Début", "formation.dateDebutFormation"),
@@ -182,7 +191,7 @@ def _guard():
         ):
             return _refuser_csrf("jeton anti-CSRF absent ou invalide")
     token = _admin_token()
-    if token is None or request.endpoint == "console.connexion" or _logged_in(token):
+    if token is None or request.endpoint in SANS_SESSION or _logged_in(token):
         return None
     return flask.redirect(flask.url_for("console.connexion", suite=request.path), 303)
 
@@ -265,50 +274,6 @@ def _norm_error(exc: NormError):
     return _page("console_erreur.html", exc.status_code, titre="Action impossible", details=details)
 
 
-# --- template filters -----------------------------------------------------------------------
-
-
-@console.app_template_filter("console_date")
-def _date_fr(value: date | datetime | str | None) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return f"{value:%d/%m/%Y}"
-
-
-@console.app_template_filter("console_instant")
-def _instant_fr(value: datetime | str | None) -> str:
-    if value in (None, ""):
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return f"{value.astimezone(UTC):%d/%m/%Y %H:%M:%S} UTC"
-
-
-@console.app_template_filter("console_montant")
-def _montant_fr(value: Decimal | float | None) -> str:
-    if value is None:
-        return "—"
-    texte = f"{Decimal(str(value)):,.2f}".replace(",", " ").replace(".", ",")
-    return f"{texte} €"
-
-
-@console.app_template_filter("console_etat")
-def _etat_fr(value: str | None) -> str:
-    return LIBELLES_ETATS.get(value or "", value or "—")
-
-
-@console.app_template_filter("console_json")
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-
-
 # --- small readers ---------------------------------------------------------------------------
 
 
@@ -351,26 +316,22 @@ def _chemin(data: dict[str, Any], path: str) -> object:
 # --- home: OPCOs and clock ------------------------------------------------------------------
 
 
-def _comptes_par_opco() -> dict[str, dict[str, int]]:
-    rows = context.session().execute(
-        select(Dossier.opco_id, Dossier.etat, func.count()).group_by(Dossier.opco_id, Dossier.etat)
-    )
-    comptes: dict[str, dict[str, int]] = {}
-    for opco_id, etat, n in rows:
-        comptes.setdefault(opco_id, {})[etat] = n
-    return comptes
-
-
 @console.get("/")
 def accueil():
     sandbox = context.sandbox()
+    comptes = dossiers_service.etats_par_opco(context.session())
     return _page(
         "console_accueil.html",
         opcos=list(sandbox.opcos),
-        comptes=_comptes_par_opco(),
+        comptes=comptes,
         etats=ETATS,
         horloge=horloge.decrire(sandbox.clock),
+        graphique=graphiques.etats_par_opco(list(sandbox.opcos), comptes, ETATS, _lien_dossiers),
     )
+
+
+def _lien_dossiers(opco_id: str, etat: str) -> str:
+    return flask.url_for("console.dossiers", opco_id=opco_id, etat=etat)
 
 
 def _rattraper() -> int:
@@ -605,16 +566,11 @@ def _actions_possibles(dossier: Dossier) -> list[tuple[str, str]]:
     return [(cible, libelle) for cible, libelle in ACTIONS.items() if cible in cibles]
 
 
-def _affichable(value: object) -> object:
-    """Cerfa dates (ISO) shown the French way; everything else as received."""
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return _date_fr(value)
-    return value
-
-
 def _resume(cerfa: dict[str, Any]) -> dict[str, list[tuple[str, object]]]:
     return {
-        section: [(label, _affichable(_chemin(cerfa, path))) for label, path in champs]
+        section: [
+            (label, libelles.valeur_cerfa(path, _chemin(cerfa, path))) for label, path in champs
+        ]
         for section, champs in RESUME_CERFA.items()
     }
 
@@ -635,7 +591,14 @@ def dossier(opco_id: str, numero: str):
         instruire=d.etat in (Etat.TRANSMIS, Etat.EN_COURS_INSTRUCTION),
         aujourdhui=context.sandbox().clock.today(),
         en_cours=factures.EN_COURS,
+        **_echeancier(d),
     )
+
+
+def _echeancier(d: Dossier) -> dict[str, Any]:
+    """The échéancier with each instalment's status today, and its timeline."""
+    echeancier = engagements.echeancier(d, context.sandbox().clock.today())
+    return {"echeancier": echeancier, "frise": graphiques.echeancier(echeancier)}
 
 
 @console.post("/opco/<opco_id>/dossiers/<numero>/instruction")
@@ -645,7 +608,10 @@ def instruire(opco_id: str, numero: str):
     try:
         pilotage.instruire_maintenant(session, context.sandbox(), d)
         session.commit()
-        _flash("succes", f"Instruction effectuée : le dossier est à l'état {_etat_fr(d.etat)}.")
+        _flash(
+            "succes",
+            f"Instruction effectuée : le dossier est à l'état {libelles.etat_dossier(d.etat)}.",
+        )
     except NormError as exc:
         session.rollback()
         _flash("erreur", _erreurs(exc))
@@ -665,7 +631,7 @@ def forcer(opco_id: str, numero: str):
     try:
         pilotage.forcer(session, context.sandbox(), d, cible, motif, date_rupture)
         session.commit()
-        _flash("succes", f"Le dossier est passé à l'état {_etat_fr(d.etat)}.")
+        _flash("succes", f"Le dossier est passé à l'état {libelles.etat_dossier(d.etat)}.")
     except NormError as exc:
         session.rollback()
         _flash("erreur", _erreurs(exc))
@@ -749,8 +715,10 @@ def journal():
         .scalars(query.order_by(EntreeJournal.id.desc()).limit(JOURNAL_LIMIT))
         .all()
     )
+    tranches = journal_service.statuts_par_tranche(context.session(), opco=opco, cfa=cfa)
     return _page(
         "console_journal.html",
+        graphique=graphiques.statuts_journal(tranches),
         entrees=entrees,
         opco=opco,
         statut=statut,
@@ -786,7 +754,13 @@ def _rapport_conformite() -> str | None:
 @console.get("/conformite")
 def conformite_page():
     disponible = importlib.util.find_spec("opco_server.services.conformite") is not None
-    return _page("console_conformite.html", disponible=disponible)
+    return _page("console_conformite.html", disponible=disponible, graphique=_verdicts())
+
+
+def _verdicts() -> Markup:
+    context.sandbox().journal.vider()
+    verdicts = journal_service.verdicts_par_operation(context.session(), context.sandbox())
+    return graphiques.verdicts_operations(verdicts)
 
 
 @console.get("/conformite/rapport")
@@ -798,6 +772,13 @@ def conformite_rapport():
     # The report escapes the journal data it shows; no script runs in it.
     headers = {"Cache-Control": "no-store", "Content-Security-Policy": "script-src 'none'"}
     return rapport, 200, headers
+
+
+@console.get("/favicon.svg")
+def favicon():
+    """The console's icon (<link rel="icon"> of every page, the login page's too)."""
+    headers = {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"}
+    return graphiques.favicon(), 200, headers
 
 
 # --- login (only when settings.admin_token is set) ------------------------------------------

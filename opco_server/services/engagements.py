@@ -6,6 +6,7 @@ Cerfa, the convention and the referential, and stores the result.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -16,8 +17,10 @@ from sqlalchemy.orm import Session
 from opco_server.models import CfaEnregistre, Dossier, Echeance, EvenementDossier, FraisAnnexeEngage
 from opco_server.services import compteurs
 from rules import financement
-from rules.calculs import niveau_diplome
+from rules.calculs import euros, niveau_diplome
 from rules.champs import date_, entier, texte, valeur
+from rules.cycle_de_vie import Etat
+from rules.echeancier import StatutEcheance, statut_echeance
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
@@ -78,7 +81,7 @@ def npec(sandbox: Sandbox, cerfa: dict) -> tuple[Decimal, str | None]:
         return trouve.montant, None
     return sandbox.referentiel.valeur_amorcage, (
         "[FIN_NPEC_NOT_FOUND] Pas de NPEC publié pour cette certification dans cette branche : "
-        f"financement sur la valeur d'amorçage ({sandbox.referentiel.valeur_amorcage} €)."
+        f"financement sur la valeur d'amorçage ({euros(sandbox.referentiel.valeur_amorcage)})."
     )
 
 
@@ -186,7 +189,71 @@ def rompre(
             etat_apres=dossier.etat,
             acteur=acteur,
             cause=f"Échéancier recalculé à la rupture du {date_rupture:%d/%m/%Y} : engagement "
-            f"{avant} € → {dossier.engagement} €.",
+            f"{euros(avant)} → {euros(dossier.engagement)}.",
         )
     )
     session.flush()
+
+
+@dataclass(frozen=True)
+class LigneEcheance:
+    """One instalment as the OPCO's portal shows it: amounts, dates, status on a day."""
+
+    numero: int
+    codification: str
+    nature: str
+    montant_total: Decimal
+    montant_regle: Decimal
+    montant_en_cours: Decimal
+    date_ouverture: date
+    date_debut: date
+    date_fin: date
+    statut: StatutEcheance
+
+    @property
+    def trop_percu(self) -> Decimal:
+        return max(Decimal("0"), self.montant_regle - self.montant_total)
+
+
+@dataclass(frozen=True)
+class Echeancier:
+    """A dossier's schedule on a day: its instalments, the contract's span, the rupture."""
+
+    lignes: list[LigneEcheance]
+    debut: date
+    fin: date
+    aujourdhui: date
+    rupture: date | None
+
+    @property
+    def trop_percu(self) -> Decimal:
+        return sum((e.trop_percu for e in self.lignes), Decimal("0"))
+
+
+def echeancier(dossier: Dossier, aujourdhui: date) -> Echeancier:
+    """The dossier's échéancier with each instalment's status on `aujourdhui` (sandbox day)."""
+    annule = dossier.etat == Etat.ANNULE
+    lignes = [
+        LigneEcheance(
+            e.numero,
+            e.codification,
+            e.nature,
+            e.montant_total,
+            e.montant_regle or Decimal("0"),
+            e.montant_en_cours or Decimal("0"),
+            e.date_ouverture,
+            e.date_debut,
+            e.date_fin,
+            statut_echeance(
+                e.montant_total,
+                e.montant_regle or Decimal("0"),
+                e.date_ouverture,
+                aujourdhui,
+                rompu=dossier.date_rupture is not None,
+                annule=annule,
+            ),
+        )
+        for e in sorted(dossier.echeances, key=lambda e: e.numero)
+    ]
+    fin = date_(dossier.cerfa, "contrat.dateFinContrat") or dossier.date_debut_contrat
+    return Echeancier(lignes, dossier.date_debut_contrat, fin, aujourdhui, dossier.date_rupture)

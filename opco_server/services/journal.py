@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from opco_server.clock import aware
 from opco_server.errors import OAuthError
 from opco_server.masquage import nettoyer
 from opco_server.models import EntreeJournal
+from opco_server.services import conformite
 from opco_server.services.authentification import identifiants_basic
 from rules.cerfa import CerfaVue
 from rules.doublon import cle_doublon
@@ -198,3 +201,126 @@ def en_json(e: EntreeJournal) -> dict[str, Any]:
         "requete": e.requete,
         "reponse": e.reponse,
     }
+
+
+# --- what the console draws: answers over time, calls per operation ------------------------
+
+# Widths of the time buckets, smallest first: the first giving few enough buckets is used.
+PAS_TRANCHES = tuple(
+    timedelta(minutes=m)
+    for m in (1, 5, 15, 30, 60, 180, 360, 720, 1440, 7 * 1440, 30 * 1440, 365 * 1440)
+)
+
+
+class Tranche(NamedTuple):
+    """Journal entries of [debut, fin) on the sandbox clock, by status class ("2xx": n)."""
+
+    debut: datetime
+    fin: datetime
+    comptes: dict[str, int]
+
+
+def decouper(
+    premier: datetime, dernier: datetime, tranches_max: int
+) -> tuple[datetime, timedelta, int]:
+    """(start, width, count) of the fewest round buckets covering [premier, dernier]: the
+    smallest width of PAS_TRANCHES giving at most `tranches_max`, aligned on midnight UTC."""
+    minuit = datetime.combine(premier.date(), time(), tzinfo=premier.tzinfo)
+    for pas in PAS_TRANCHES:
+        debut = minuit + pas * ((premier - minuit) // pas) if pas < timedelta(days=1) else minuit
+        n = (dernier - debut) // pas + 1
+        if n <= tranches_max:
+            return debut, pas, n
+    pas = timedelta(days=-(-((dernier - minuit) // timedelta(days=1) + 1) // tranches_max))
+    return minuit, pas, (dernier - minuit) // pas + 1
+
+
+def _filtres(opco: str | None, cfa: str | None) -> list[Any]:
+    filtres = []
+    if opco:
+        filtres.append(EntreeJournal.opco_id == opco)
+    if cfa:
+        filtres.append(EntreeJournal.cfa_siren == cfa)
+    return filtres
+
+
+def statuts_par_tranche(
+    session: Session, *, opco: str | None = None, cfa: str | None = None, tranches_max: int = 24
+) -> list[Tranche]:
+    """The journal's answers per time bucket (sandbox clock) and status class, counted by
+    the database in one pass: every bucket from the first entry to the last, empty ones too."""
+    filtres = _filtres(opco, cfa)
+    premier, dernier = session.execute(
+        select(func.min(EntreeJournal.horodatage), func.max(EntreeJournal.horodatage)).where(
+            *filtres
+        )
+    ).one()
+    if premier is None:
+        return []
+    debut, pas, n = decouper(aware(premier), aware(dernier), tranches_max)
+    horodatage = EntreeJournal.horodatage
+    rang = (
+        case(*[(horodatage < debut + pas * (i + 1), i) for i in range(n - 1)], else_=n - 1)
+        if n > 1
+        else literal(0)
+    )
+    lignes = (
+        select(rang.label("rang"), (EntreeJournal.statut // 100).label("classe"))
+        .where(*filtres)
+        .subquery()
+    )
+    comptes: list[dict[str, int]] = [{} for _ in range(n)]
+    for i, classe, nombre in session.execute(
+        select(lignes.c.rang, lignes.c.classe, func.count()).group_by(
+            lignes.c.rang, lignes.c.classe
+        )
+    ):
+        comptes[int(i)][f"{int(classe)}xx"] = nombre
+    return [Tranche(debut + pas * i, debut + pas * (i + 1), comptes[i]) for i in range(n)]
+
+
+REUSSIE, EN_ECHEC, JAMAIS_ESSAYEE, NON_PROPOSEE = (
+    "réussie",
+    "en échec",
+    "jamais essayée",
+    "non proposée",
+)
+
+
+@dataclass(frozen=True)
+class VerdictOperation:
+    """An operation of the norm as the journal shows it, every client together."""
+
+    operation: str
+    succes: int  # 2xx answers
+    echecs: int  # any other answer
+    verdict: str  # REUSSIE, EN_ECHEC, JAMAIS_ESSAYEE or NON_PROPOSEE
+
+
+def verdicts_par_operation(session: Session, sandbox: Sandbox) -> list[VerdictOperation]:
+    """Each operation of the norm (then any other journalised), in the spec's order: réussie
+    (one 2xx at least), en échec (calls, no 2xx), jamais essayée, or non proposée (offered by
+    no OPCO under the current profile: it cannot be tried)."""
+    succes = case((and_(EntreeJournal.statut >= 200, EntreeJournal.statut < 300), 1), else_=0)
+    comptes = {
+        operation: (int(reussis or 0), int(total - (reussis or 0)))
+        for operation, reussis, total in session.execute(
+            select(EntreeJournal.operation, func.sum(succes), func.count())
+            .where(EntreeJournal.operation.is_not(None))
+            .group_by(EntreeJournal.operation)
+        )
+    }
+    absentes = list(conformite.non_proposees_par_opco(sandbox).values())
+    partout = frozenset.intersection(*absentes) if absentes else frozenset()
+    ordre = conformite.OPERATIONS_NORME + sorted(set(comptes) - set(conformite.OPERATIONS_NORME))
+    verdicts = []
+    for operation in ordre:
+        ok, ko = comptes.get(operation, (0, 0))
+        if ok:
+            verdict = REUSSIE
+        elif ko:
+            verdict = EN_ECHEC
+        else:
+            verdict = NON_PROPOSEE if operation in partout else JAMAIS_ESSAYEE
+        verdicts.append(VerdictOperation(operation, ok, ko, verdict))
+    return verdicts

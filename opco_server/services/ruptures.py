@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from opco_server.errors import BadRequest, ErrorItem
 from opco_server.models import Dossier
 from opco_server.services import cycle_de_vie, engagements, facturation_vues, factures
+from rules.calculs import euros
 from rules.cerfa import CerfaVue
 from rules.cycle_de_vie import Etat, Evenement
 
@@ -81,8 +82,8 @@ def rompre(
     excedent = facturation_vues.trop_percu(dossier)
     if excedent > 0:
         dossier.commentaire_etat += (
-            f" [INV_OVERPAID_CREDIT_NOTE_REQUIRED] Trop-perçu de {excedent} € à régulariser par "
-            "un avoir (POST /v1/factures, typeFacture AVOIR)."
+            f" [INV_OVERPAID_CREDIT_NOTE_REQUIRED] Trop-perçu de {euros(excedent)} à régulariser "
+            "par un avoir (POST /v1/factures, typeFacture AVOIR)."
         )
     factures.solder_si_tout_regle(session, dossier, at, acteur)
     return dossier

@@ -111,5 +111,6 @@ def test_the_console_lists_the_avoir_negative_and_imputed(cfa, client, engage):
     page = post(client, f"/console/opco/akto/factures/{numero}/reglement", dossier=engage)
     assert messages(page)[0] == ("succes", "Avoir AV-1 imputé sur le trop-perçu (sans virement).")
     page = client.get(f"/console/opco/akto/dossiers/{engage}")
-    assert "-194,79 €" in page.text and "3 160,00 €" in page.text
+    # French amounts: a narrow no-break space between thousands, a no-break space before €
+    assert "-194,79\u00a0€" in page.text and "3\u202f160,00\u00a0€" in page.text
     assert "imputé sur le trop-perçu le" in page.text

@@ -349,7 +349,9 @@ def test_rupture_then_remaining_invoices_and_avoir_match_the_hand_computation(
         (1, 2965.21, 3160.0)
     ]
     assert "INV_OVERPAID_CREDIT_NOTE_REQUIRED" in dossier["cerfa"]["commentaireEtat"]
-    assert "194.79" in dossier["cerfa"]["commentaireEtat"]
+    assert (
+        "Trop-perçu de 194,79\u00a0€" in dossier["cerfa"]["commentaireEtat"]
+    )  # as the OPCO writes it
 
     avoir = {
         "numero": "AV-1",

@@ -16,6 +16,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,18 +56,18 @@ import uvicorn  # noqa: E402
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 
-@pytest.fixture
-def base_url(tmp_path) -> Iterator[str]:
+@contextmanager
+def serveur(database: Path, **reglages: object) -> Iterator[str]:
     """The real server on 127.0.0.1 (a free port), a fresh SQLite database, the demo seed."""
     from opco_server import create_app
     from opco_server.config import Settings
     from opco_server.console import register_console
 
     settings = Settings(
-        database_url="sqlite:///" + str(tmp_path / "sandbox.sqlite3"),
+        database_url="sqlite:///" + str(database),
         validate_responses=True,
         log_level="WARNING",
-    )
+    ).with_(**reglages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         app = create_app(settings)
@@ -91,6 +92,12 @@ def base_url(tmp_path) -> Iterator[str]:
         thread.join(timeout=10)
         sock.close()
         app.app.extensions["opco.sandbox"].fermer()
+
+
+@pytest.fixture
+def base_url(tmp_path) -> Iterator[str]:
+    with serveur(tmp_path / "sandbox.sqlite3") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ def test_worked_example_2025_rupture_137_days():
     assert r.montant_total == D("3002.74")  # 8 000 × 137 / 365
     assert montants(r) == [D("3002.74")] + [D(0)] * 7
     assert r.echeances[0].date_fin == date(2026, 1, 15)
-    assert "3 002,74 €" in r.remarques[-1]
+    assert "3\u202f002,74\u00a0€" in r.remarques[-1]
 
 
 def test_rupture_before_7th_month_goes_to_the_solde():
@@ -185,7 +185,7 @@ def test_level_6_first_advance_reduced_by_750():
     assert montants(e)[:2] == [D("2450.00"), D("2400.00")]
     assert e.participation_employeur == D("750.00")
     assert e.montant_total == D("15250.00")
-    assert any("750,00 €" in r for r in e.remarques)
+    assert any("750,00\u00a0€" in r for r in e.remarques)
 
 
 def test_participation_larger_than_advance_is_carried_over():
