@@ -19,7 +19,7 @@ from opco_server.clock import Clock
 from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, Forbidden, OAuthError, Unauthorized
 from opco_server.models import CfaEnregistre, CleCfa, Editeur
-from opco_server.services import partage
+from opco_server.services import cles, partage
 
 
 def digest(secret: str) -> str:
@@ -320,15 +320,20 @@ def _cle(commun: partage.Instantane, opco_id: str, key: str) -> partage.CleConnu
     return found if found is not None and found.opco_id == opco_id else None
 
 
+def _etat(found: partage.CleConnue, clock: Clock) -> str:
+    return cles.etat(found.revoquee, found.date_fin_validite, clock.today())
+
+
 def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: str) -> str:
     """The SIREN behind a valid key of this OPCO (from the keys this worker holds)."""
     found = _cle(commun, opco_id, key)
-    if found is None or found.revoquee:
+    etat = cles.REVOQUEE if found is None else _etat(found, clock)
+    if etat == cles.REVOQUEE:
         raise Forbidden.one(
             "AUTH_KEY_INVALID",
             "Clé API CFA inconnue pour cet OPCO : générez-la sur l'espace en ligne de l'OPCO.",
         )
-    if found.date_fin_validite < clock.today():
+    if etat == cles.EXPIREE:
         raise Forbidden.one(
             "AUTH_KEY_EXPIRED",
             f"Clé API CFA expirée depuis le {found.date_fin_validite:%d/%m/%Y} : "
@@ -349,8 +354,8 @@ def info_cle(
 ) -> KeyInfo:
     """cfakeyinfo (norm.md E2): is this key the valid key of this SIREN at this OPCO?"""
     found = _cle(commun, opco_id, key)
-    if found is None or found.siren != siren or found.revoquee:
+    if found is None or found.siren != siren or _etat(found, clock) == cles.REVOQUEE:
         return KeyInfo("error", None, "Clé inconnue pour ce SIREN auprès de cet OPCO.")
-    if found.date_fin_validite < clock.today():
+    if _etat(found, clock) == cles.EXPIREE:
         return KeyInfo("error", found.date_fin_validite, "Clé expirée.")
     return KeyInfo("success", found.date_fin_validite, None)
