@@ -3,6 +3,7 @@ that OPCO: latency, error rate, quota (429), maintenance window (503)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,11 @@ def lire(sandbox: Sandbox, opco_id: str) -> Panne | None:
         if panne is not None:
             session.expunge(panne)
         return panne
+
+
+def toutes(sandbox: Sandbox) -> Mapping[str, Panne]:
+    """Every OPCO's faults, by OPCO id (from this request's copy of the shared state)."""
+    return sandbox.etat.courant().pannes
 
 
 def depuis_json(corps: dict[str, Any]) -> dict[str, Any]:

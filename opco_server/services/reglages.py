@@ -5,6 +5,7 @@ report read from the journal."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +27,32 @@ def opco(sandbox: Sandbox, opco_id: str) -> Opco:
     if trouve is None:
         raise NotFound.one("OPCO_NOT_FOUND", f"OPCO inconnu : « {opco_id} ».", "opco")
     return trouve
+
+
+def dialecte_applique(sandbox: Sandbox) -> bool:
+    """Do the OPCOs answer in their own dialect (else: the strict norm everywhere)?"""
+    return sandbox.etat.profil != PROFIL_STRICT
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An operation of the norm's spec: its operationId, method, path and summary."""
+
+    id: str
+    methode: str
+    chemin: str
+    resume: str
+
+
+def non_proposees(sandbox: Sandbox, opco: Opco) -> list[Operation]:
+    """The norm's operations this OPCO does not offer (its dialect: 404
+    OPERATION_NOT_AVAILABLE under the dialects profile), in the spec's order."""
+    return [
+        Operation(op["operationId"], methode.upper(), chemin, op.get("summary", ""))
+        for chemin, item in sandbox.spec["paths"].items()
+        for methode, op in item.items()
+        if isinstance(op, dict) and op.get("operationId") in opco.dialecte.non_proposees
+    ]
 
 
 def changer_profil(sandbox: Sandbox, profil: str) -> str:
