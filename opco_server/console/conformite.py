@@ -1,0 +1,26 @@
+"""The conformance report of the clients seen in the journal: framed in the console, and as
+its own printable page (the control API's report, in HTML)."""
+
+from __future__ import annotations
+
+from opco_server.console import pages
+from opco_server.http import context
+from opco_server.services import conformite, reglages
+
+
+def conformite_page():  # type: ignore[no-untyped-def]
+    return pages.page("console_conformite.html")
+
+
+def conformite_rapport():  # type: ignore[no-untyped-def]
+    """The printable report, framed by /conformite (a full HTML document of its own)."""
+    rapports = reglages.rapport_conformite(context.sandbox(), context.session())
+    # The report escapes the journal data it shows; no script runs in it.
+    headers = {"Cache-Control": "no-store", "Content-Security-Policy": "script-src 'none'"}
+    return conformite.rapport_html(rapports), 200, headers
+
+
+ROUTES = (
+    ("/conformite", "conformite_page", conformite_page, ("GET",)),
+    ("/conformite/rapport", "conformite_rapport", conformite_rapport, ("GET",)),
+)
