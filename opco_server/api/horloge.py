@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from opco_server.api._responses import instant as _instant
 from opco_server.api._responses import ok
-from opco_server.errors import BadRequest
 from opco_server.http import context
-from opco_server.services import horloge, simulateur
+from opco_server.schemas import pilotage as schemas
+from opco_server.services import horloge
 
 
 def consulter():
@@ -16,61 +13,45 @@ def consulter():
 
 
 def regler(body: dict):
-    context.sandbox().clock.set(_instant(body["instant"]))
-    return _apres_changement()
+    instant = horloge.lire_instant(body["instant"])
+    horloge.regler(context.session(), context.sandbox(), instant)
+    return _valider()
 
 
 def figer(body: dict | None = None):
-    context.sandbox().clock.freeze(_instant((body or {}).get("instant")))
-    return _apres_changement()
+    instant = horloge.lire_instant((body or {}).get("instant"))
+    horloge.figer(context.session(), context.sandbox(), instant)
+    return _valider()
 
 
 def liberer():
-    context.sandbox().clock.unfreeze()
+    horloge.liberer(context.sandbox())
     return consulter()
 
 
 def reinitialiser():
-    context.sandbox().clock.reset()
-    return consulter()
+    horloge.revenir_au_temps_reel(context.session(), context.sandbox())
+    return _valider()
 
 
 def avancer(body: dict):
-    delta = timedelta(
-        days=body.get("jours", 0), hours=body.get("heures", 0), minutes=body.get("minutes", 0)
+    transitions = horloge.avancer(
+        context.session(),
+        context.sandbox(),
+        body.get("jours", 0),
+        body.get("heures", 0),
+        body.get("minutes", 0),
     )
-    sandbox = context.sandbox()
-    if (sandbox.clock.now() + delta).year > 2100:
-        raise BadRequest.one("FORMAT_INVALID", "L'horloge ne peut pas dépasser l'an 2100.", "jours")
-    sandbox.clock.advance(delta)
-    transitions = _rattraper()
+    context.session().commit()
     return ok(
         {
-            "horloge": horloge.decrire(sandbox.clock),
-            "transitions": [_transition(t) for t in transitions],
+            "horloge": horloge.decrire(context.sandbox().clock),
+            "transitions": [schemas.transition(t) for t in transitions],
         }
     )
 
 
-def _apres_changement():
-    _rattraper()
+def _valider():
+    """Commit what the back office ran meanwhile; answer the clock."""
+    context.session().commit()
     return consulter()
-
-
-def _rattraper() -> list[simulateur.Transition]:
-    """Run everything that became due, in order, before answering."""
-    sandbox, session = context.sandbox(), context.session()
-    transitions = simulateur.traiter(session, sandbox, sandbox.clock.now())
-    session.commit()
-    return transitions
-
-
-def _transition(t: simulateur.Transition) -> dict:
-    return {
-        "opco": t.opco,
-        "numeroInterne": t.numero_interne,
-        "etatAvant": t.de,
-        "etatApres": t.vers,
-        "horodatage": t.horodatage.isoformat(timespec="seconds"),
-        "cause": t.cause,
-    }

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -249,16 +249,6 @@ def lister(session: Session, opco: Opco, siren: str, numeros: list[str]) -> list
     ).all()
     by_number = {d.numero_interne: d for d in found}
     return [by_number[n] for n in wanted if n in by_number]
-
-
-def etats_par_opco(session: Session) -> dict[str, dict[str, int]]:
-    """How many dossiers each OPCO holds in each state: {opco id: {état: count}}."""
-    comptes: dict[str, dict[str, int]] = {}
-    for opco_id, etat, n in session.execute(
-        select(Dossier.opco_id, Dossier.etat, func.count()).group_by(Dossier.opco_id, Dossier.etat)
-    ):
-        comptes.setdefault(opco_id, {})[etat] = n
-    return comptes
 
 
 def colonnes_etats() -> tuple:

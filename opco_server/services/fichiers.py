@@ -10,9 +10,10 @@ from datetime import datetime
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.errors import BadRequest, NormError
+from opco_server.errors import BadRequest, NormError, NotFound
 from opco_server.models import Fichier
 from opco_server.services import compteurs
 
@@ -106,6 +107,18 @@ def pdf_exemple(commentaire: str = "OPCO Sandbox") -> bytes:
     sortie += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objets) + 1)
     sortie += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(sortie)
+
+
+def trouver(session: Session, opco_id: str, numero: str) -> Fichier:
+    """A file this OPCO received, by its document number (404 otherwise)."""
+    fichier = session.scalar(
+        select(Fichier).where(Fichier.opco_id == opco_id, Fichier.numero == numero)
+    )
+    if fichier is None:
+        raise NotFound.one(
+            "FILE_NOT_FOUND", f"Aucun fichier « {numero} ».", "numeroInterneDocument"
+        )
+    return fichier
 
 
 def entetes_telechargement(fichier: Fichier) -> dict[str, str]:

@@ -1,15 +1,22 @@
-"""The virtual clock shared by every worker: persisted in one row, synced on each request."""
+"""The virtual clock shared by every worker: persisted in one row, synced on each request;
+and what the control API and the console do with it (set, freeze, advance, then catch up)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from opco_server.clock import Clock, State, aware
+from opco_server.errors import BadRequest
 from opco_server.models import EtatHorloge
-from opco_server.services import compteurs
+from opco_server.services import compteurs, simulateur
+from opco_server.wire import parse_instant
+
+if TYPE_CHECKING:
+    from opco_server.sandbox import Sandbox
 
 ROW = 1
 
@@ -59,3 +66,77 @@ def decrire(clock: Clock) -> dict[str, object]:
         "decalageSecondes": round(offset.total_seconds()) if frozen_at is None else 0,
         "heureReelle": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+# --- What the control API and the console do with the clock ---------------------------------
+
+ANNEE_MIN, ANNEE_MAX = 2000, 2100
+
+
+def lire_instant(valeur: str | None, champ: str = "instant") -> datetime | None:
+    """An ISO 8601 date-time between 2000 and 2100 (UTC when it names no offset), or a 400
+    naming the field; None when absent."""
+    if valeur is None:
+        return None
+    try:
+        instant = parse_instant(valeur)
+    except ValueError as exc:
+        raise BadRequest.one(
+            "FORMAT_INVALID", f"« {champ} » n'est pas une date-heure ISO 8601.", champ
+        ) from exc
+    if not ANNEE_MIN <= instant.year <= ANNEE_MAX:
+        raise BadRequest.one(
+            "FORMAT_INVALID", f"« {champ} » doit être entre {ANNEE_MIN} et {ANNEE_MAX}.", champ
+        )
+    return aware(instant)
+
+
+def rattraper(session: Session, sandbox: Sandbox) -> list[simulateur.Transition]:
+    """The back office runs, in order, everything that became due on the sandbox clock."""
+    return simulateur.traiter(session, sandbox, sandbox.clock.now())
+
+
+def avancer(
+    session: Session, sandbox: Sandbox, jours: int = 0, heures: int = 0, minutes: int = 0
+) -> list[simulateur.Transition]:
+    """Move the clock forward (never back, never past 2100), then catch up."""
+    if min(jours, heures, minutes) < 0:
+        raise BadRequest.one(
+            "CLOCK_BACKWARDS", "L'horloge n'avance que vers le futur : durée positive.", "jours"
+        )
+    try:
+        delta = timedelta(days=jours, hours=heures, minutes=minutes)
+        depasse = (sandbox.clock.now() + delta).year > ANNEE_MAX
+    except OverflowError:
+        depasse = True
+    if depasse:
+        raise BadRequest.one(
+            "FORMAT_INVALID", f"L'horloge ne peut pas dépasser l'an {ANNEE_MAX}.", "jours"
+        )
+    sandbox.clock.advance(delta)
+    return rattraper(session, sandbox)
+
+
+def regler(session: Session, sandbox: Sandbox, instant: datetime) -> list[simulateur.Transition]:
+    """Set the clock to an instant (it stays frozen or keeps running), then catch up."""
+    sandbox.clock.set(instant)
+    return rattraper(session, sandbox)
+
+
+def figer(
+    session: Session, sandbox: Sandbox, instant: datetime | None
+) -> list[simulateur.Transition]:
+    """Freeze the clock at an instant (None: now), then catch up."""
+    sandbox.clock.freeze(instant)
+    return rattraper(session, sandbox)
+
+
+def liberer(sandbox: Sandbox) -> None:
+    """Let the clock run in real time again from where it stands."""
+    sandbox.clock.unfreeze()
+
+
+def revenir_au_temps_reel(session: Session, sandbox: Sandbox) -> list[simulateur.Transition]:
+    """Back to real time, then catch up."""
+    sandbox.clock.reset()
+    return rattraper(session, sandbox)

@@ -16,7 +16,7 @@ from opco_server.clock import Clock
 from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, Forbidden
 from opco_server.models import CfaEnregistre, CleCfa, Editeur
-from opco_server.services import partage
+from opco_server.services import cles, partage
 
 
 def digest(secret: str) -> str:
@@ -119,15 +119,21 @@ def cle_connue(commun: partage.Instantane, opco_id: str, key: str) -> partage.Cl
     return found if found is not None and found.opco_id == opco_id else None
 
 
+def etat_cle(found: partage.CleConnue, clock: Clock) -> str:
+    """The state of a key this worker holds, on the sandbox clock (services.cles decides)."""
+    return cles.etat(found.revoquee, found.date_fin_validite, clock.today())
+
+
 def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: str) -> str:
     """The SIREN behind a valid key of this OPCO (from the keys this worker holds)."""
     found = cle_connue(commun, opco_id, key)
-    if found is None or found.revoquee:
+    etat = cles.REVOQUEE if found is None else etat_cle(found, clock)
+    if etat == cles.REVOQUEE:
         raise Forbidden.one(
             "AUTH_KEY_INVALID",
             "Clé API CFA inconnue pour cet OPCO : générez-la sur l'espace en ligne de l'OPCO.",
         )
-    if found.date_fin_validite < clock.today():
+    if etat == cles.EXPIREE:
         raise Forbidden.one(
             "AUTH_KEY_EXPIRED",
             f"Clé API CFA expirée depuis le {found.date_fin_validite:%d/%m/%Y} : "

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from opco_server.clock import aware
-from opco_server.errors import OAuthError
+from opco_server.errors import NotFound, OAuthError
 from opco_server.masquage import nettoyer
 from opco_server.models import EntreeJournal
 from opco_server.services import conformite
@@ -153,6 +153,7 @@ def lister(
     *,
     opco: str | None = None,
     statut: int | None = None,
+    classe: int | None = None,
     cfa: str | None = None,
     client: str | None = None,
     operation: str | None = None,
@@ -160,6 +161,7 @@ def lister(
     limite: int = 100,
     avant: int | None = None,
 ) -> list[EntreeJournal]:
+    """The newest entries first, filtered; `classe`: a class of statuses (4 for 4xx)."""
     query = select(EntreeJournal).order_by(EntreeJournal.id.desc()).limit(limite)
     filters = {
         EntreeJournal.opco_id: opco,
@@ -171,14 +173,58 @@ def lister(
     for column, value in filters.items():
         if value is not None:
             query = query.where(column == value)
+    if classe is not None:
+        query = query.where(
+            EntreeJournal.statut >= classe * 100, EntreeJournal.statut < classe * 100 + 100
+        )
     if avant is not None:
         query = query.where(EntreeJournal.id < avant)
     rows = list(session.scalars(query))
     return [r for r in rows if code is None or code in (r.codes or [])]
 
 
+def a_jour(sandbox: Sandbox) -> None:
+    """Write the entries the journal's writer still holds (it records after each response)."""
+    if sandbox.journal is not None:
+        sandbox.journal.vider()
+
+
+def consulter(sandbox: Sandbox, session: Session, **filtres: Any) -> list[EntreeJournal]:
+    """`lister`, once every request answered so far is written."""
+    a_jour(sandbox)
+    return lister(session, **filtres)
+
+
+def entree(sandbox: Sandbox, session: Session, entree_id: int) -> EntreeJournal:
+    a_jour(sandbox)
+    trouvee = session.get(EntreeJournal, entree_id)
+    if trouvee is None:
+        raise NotFound.one(
+            "JOURNAL_ENTRY_NOT_FOUND", f"Aucune entrée n° {entree_id} au journal.", "id"
+        )
+    return trouvee
+
+
+def chronologique(sandbox: Sandbox, session: Session, opco: str | None = None) -> list[Any]:
+    """Every entry (of one OPCO if given), oldest first: what the conformance report reads."""
+    a_jour(sandbox)
+    query = select(EntreeJournal).order_by(EntreeJournal.id)
+    if opco:
+        query = query.where(EntreeJournal.opco_id == opco.lower())
+    return list(session.scalars(query))
+
+
 def taille(session: Session) -> int:
     return session.scalar(select(func.count(EntreeJournal.id))) or 0
+
+
+def page_json(sandbox: Sandbox, session: Session, entrees: list[EntreeJournal]) -> dict[str, Any]:
+    """The control API's answer: the entries, the journal's size and its capacity."""
+    return {
+        "entrees": [en_json(e) for e in entrees],
+        "taille": taille(session),
+        "capacite": sandbox.settings.journal_max,
+    }
 
 
 def en_json(e: EntreeJournal) -> dict[str, Any]:

@@ -1,22 +1,31 @@
-"""Control actions on dossiers: run the instruction now, force a legal transition."""
+"""The back office's control actions (control API and console): run the instruction of a
+dossier now, force a legal transition, settle or reject an invoice now."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from opco_server.errors import NotFound
-from opco_server.models import Dossier
-from opco_server.services import cycle_de_vie, engagements, ruptures, simulateur
-from rules.cycle_de_vie import Etat, Evenement
+from opco_server.errors import BadRequest, NotFound
+from opco_server.models import Dossier, Facture
+from opco_server.services import cycle_de_vie, engagements, factures, ruptures, simulateur
+from rules.cycle_de_vie import Etat, Evenement, evenements_possibles, prochain_etat
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
 
 ACTEUR = "pilotage"
+
+
+def sante(session: Session, sandbox: Sandbox) -> dict[str, object]:
+    """The sandbox and its database answer (the control API's liveness probe)."""
+    session.execute(text("SELECT 1"))
+    dialecte = sandbox.engine.dialect.name
+    return {"status": "ok", "database": dialecte, "opcos": len(sandbox.opcos.ids)}
 
 
 def trouver(session: Session, opco_id: str, numero_interne: str) -> Dossier:
@@ -32,8 +41,27 @@ def trouver(session: Session, opco_id: str, numero_interne: str) -> Dossier:
     return dossier
 
 
-def instruire_maintenant(session: Session, sandbox: Sandbox, dossier: Dossier) -> Dossier:
-    """Take the dossier into instruction and decide now, whatever the delays say."""
+@dataclass(frozen=True)
+class Instruction:
+    """What « instruire maintenant » did: decided, or why the OPCO is still waiting."""
+
+    dossier: Dossier
+    decide: bool
+    attente: str | None  # the OPCO's commentaireEtat when nothing was decided
+
+
+def instruction_possible(dossier: Dossier) -> bool:
+    return dossier.etat in (Etat.TRANSMIS, Etat.EN_COURS_INSTRUCTION)
+
+
+def cibles_possibles(dossier: Dossier) -> list[str]:
+    """The states a forced transition may reach from the dossier's state now."""
+    return [prochain_etat(dossier.etat, e).value for e in evenements_possibles(dossier.etat)]
+
+
+def instruire_maintenant(session: Session, sandbox: Sandbox, dossier: Dossier) -> Instruction:
+    """Take the dossier into instruction and decide now, whatever the delays say; without a
+    decision (no convention yet, a magic value that waits) the OPCO's comment says why."""
     now = sandbox.clock.now()
     if dossier.etat == Etat.TRANSMIS:
         simulateur.instruire(session, sandbox, dossier, now, acteur=ACTEUR)
@@ -47,7 +75,8 @@ def instruire_maintenant(session: Session, sandbox: Sandbox, dossier: Dossier) -
         simulateur.planifier(dossier, None, None)
         simulateur.decider(session, sandbox, dossier, now, acteur=ACTEUR)
     session.flush()
-    return dossier
+    decide = dossier.etat != Etat.EN_COURS_INSTRUCTION
+    return Instruction(dossier, decide, None if decide else dossier.commentaire_etat)
 
 
 def forcer(
@@ -98,3 +127,29 @@ def commentaire_opco(evenement: Evenement, motif: str | None) -> str:
     libelle = LIBELLES.get(evenement, "Dossier mis à jour")
     motif = (motif or "").strip().rstrip(".")
     return f"{libelle} : {motif}." if motif else f"{libelle}."
+
+
+# --- invoices ----------------------------------------------------------------------------
+
+
+def regler_facture(session: Session, sandbox: Sandbox, opco_id: str, numero: str) -> Facture:
+    """Settle the invoice now (an avoir is imputed on the overpayment); 409 once decided."""
+    facture = factures.trouver(session, opco_id, numero)
+    factures.regler(session, sandbox, facture, sandbox.clock.now(), acteur=ACTEUR)
+    return facture
+
+
+def rejeter_facture(
+    session: Session, sandbox: Sandbox, opco_id: str, numero: str, motif: str
+) -> Facture:
+    """Reject the invoice now with a reason the CFA reads; 409 once decided."""
+    facture = factures.trouver(session, opco_id, numero)
+    motif = motif.strip()
+    if not motif:
+        raise BadRequest.one(
+            "INV_REJECTION_REASON_REQUIRED",
+            "Indiquez le motif du rejet : il est communiqué au CFA.",
+            "motif",
+        )
+    factures.rejeter(session, facture, sandbox.clock.now(), motif)
+    return facture

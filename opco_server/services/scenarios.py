@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,10 @@ from rules.identifiants import cle_nir
 
 if TYPE_CHECKING:
     from opco_server.sandbox import Sandbox
+
+
+# A scenario's name: a file of fixtures/scenarios, never a path elsewhere.
+NOM = re.compile(r"[a-z0-9-]{1,100}")
 
 
 def _dir(sandbox: Sandbox):  # type: ignore[no-untyped-def]
@@ -104,8 +109,10 @@ def identite_coherente(apprenti: dict, debut: date, rang: int) -> dict[str, Any]
 
 
 def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
+    """Reset the whole sandbox, then replay the scenario's steps (always: it starts from the
+    demo data). Returns the dossiers made, by the scenario's reference."""
     path = _dir(sandbox) / f"{nom}.yaml"
-    if not path.is_file():
+    if not NOM.fullmatch(nom) or not path.is_file():
         raise NotFound.one("SCENARIO_NOT_FOUND", f"Scénario inconnu : « {nom} ».", "nom")
     scenario = yamlfile.lire(path)
     reinitialisation.reinitialiser(sandbox)

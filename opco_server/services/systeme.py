@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from opco_server.clock import Clock
 from opco_server.donnees.opcos import Opco
-from opco_server.services import partage
-from opco_server.services.identites import cle_connue
+from opco_server.services import cles, partage
+from opco_server.services.identites import cle_connue, etat_cle
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ def info_cle(
 ) -> KeyInfo:
     """cfakeyinfo (norm.md E2): is this key the valid key of this SIREN at this OPCO?"""
     found = cle_connue(commun, opco_id, key)
-    if found is None or found.siren != siren or found.revoquee:
+    etat = None if found is None or found.siren != siren else etat_cle(found, clock)
+    if etat in (None, cles.REVOQUEE):
         return KeyInfo("error", None, "Clé inconnue pour ce SIREN auprès de cet OPCO.")
-    if found.date_fin_validite < clock.today():
+    if etat == cles.EXPIREE:
         return KeyInfo("error", found.date_fin_validite, "Clé expirée.")
     return KeyInfo("success", found.date_fin_validite, None)

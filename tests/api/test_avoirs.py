@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.api.test_console import console, messages, post  # noqa: F401 (autouse fixture)
+from tests.api.test_console import messages, post
 from tests.api.test_cycle_de_vie import avancer, detail
 from tests.api.test_factures import IBAN, SIRET, engage, envoyer, facture_pour  # noqa: F401
 

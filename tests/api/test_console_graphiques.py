@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from opco_server.services import dossiers, engagements, journal, pilotage
+from opco_server.services import engagements, journal, pilotage, suivi
 from opco_server.services.journal import EN_ECHEC, JAMAIS_ESSAYEE, REUSSIE
 from rules.echeancier import StatutEcheance
-from tests.api.test_console import console  # noqa: F401 (autouse fixture)
 from tests.api.test_cycle_de_vie import avancer, detail, engage, transmis  # noqa: F401 (fixtures)
 from tests.api.test_factures import envoyer, facture_pour
 
@@ -97,7 +96,7 @@ def test_verdict_per_operation_whatever_the_client(app, sandbox):
 
 def test_states_per_opco(app, sandbox, transmis):
     with sandbox.session() as session:
-        assert dossiers.etats_par_opco(session) == {"akto": {"TRANSMIS": 1}}
+        assert suivi.comptes_par_opco(session) == {"akto": {"TRANSMIS": 1}}
 
 
 def test_the_echeancier_with_its_statuses(app, sandbox, cfa, client, engage):

@@ -1,7 +1,8 @@
 """The console in a real headless Chromium, against the real server (uvicorn, SQLite).
 
 A vendor's day on the OPCO portal: generate the CFA key and use it on the norm's API,
-refuse a transmitted contract and see the refusal from the API, read the request journal.
+refuse a transmitted contract and see the refusal from the API, read the request journal;
+and a tester's: revoke a key, inject a fault then clear it, load a scenario.
 Skipped when Playwright or /usr/bin/chromium is missing, except under CI where it fails.
 """
 
@@ -61,7 +62,6 @@ def serveur(database: Path, **reglages: object) -> Iterator[str]:
     """The real server on 127.0.0.1 (a free port), a fresh SQLite database, the demo seed."""
     from opco_server import create_app
     from opco_server.config import Settings
-    from opco_server.console import register_console
 
     settings = Settings(
         database_url="sqlite:///" + str(database),
@@ -71,8 +71,6 @@ def serveur(database: Path, **reglages: object) -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         app = create_app(settings)
-    if "console" not in app.app.blueprints:  # until create_app mounts it
-        register_console(app.app)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -188,7 +186,12 @@ def test_generate_key_in_the_console_then_call_the_api(page: Page, api: Api):
 
     assert api.get("/v1/status", key=cle).status_code == 200
     assert api.get("/v1/status").status_code == 403  # the demo key was replaced
-    page.get_by_role("link", name="Retour à l'espace AKTO").click()
+    assert cle not in page.url
+    page.reload()  # shown once: a reload neither shows nor regenerates it
+    expect(page.get_by_text("La clé n'est affichée qu'une fois")).to_be_visible()
+    assert cle not in page.content()
+    assert api.get("/v1/status", key=cle).status_code == 200
+    page.go_back()
     expect(page.get_by_text("Active").first).to_be_visible()
     assert cle not in page.content()
 
@@ -232,3 +235,42 @@ def test_an_api_call_appears_in_the_journal(page: Page, api: Api):
     row.get_by_role("link", name=chemin).click()
     expect(page.get_by_role("heading", name="Requête (secrets masqués)")).to_be_visible()
     assert api.key not in page.content()
+
+
+def test_revoke_a_key_in_the_console_then_the_api_refuses_it(page: Page, api: Api):
+    assert api.get("/v1/status").status_code == 200
+    page.goto(f"/console/opco/{OPCO}/")
+    page.get_by_role("button", name="Révoquer la clé").first.click()
+    expect(page.get_by_text("révoquée chez AKTO")).to_be_visible()
+    expect(page.get_by_text("Révoquée", exact=True).first).to_be_visible()
+    response = api.get("/v1/status")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "AUTH_KEY_INVALID"
+
+
+def test_inject_a_fault_in_the_console_then_clear_it(page: Page, api: Api):
+    api.token()  # before the fault: it hits /connect/token too
+    page.goto(f"/console/opco/{OPCO}/")
+    pannes = page.locator("#pannes")
+    pannes.get_by_label("Taux d'erreur (0 à 1)").fill("1")
+    pannes.get_by_role("button", name="Enregistrer les pannes").click()
+    expect(page.get_by_text("Pannes simulées chez AKTO")).to_be_visible()
+    assert api.get("/v1/status").status_code == 500
+
+    page.locator("#pannes").get_by_role("button", name="Supprimer toutes les pannes").click()
+    expect(page.get_by_text("Plus aucune panne simulée chez AKTO.")).to_be_visible()
+    assert api.get("/v1/status").status_code == 200
+
+
+def test_load_a_scenario_once_its_reset_is_confirmed(page: Page):
+    page.goto("/console/")
+    page.get_by_role("link", name="Réglages").click()
+    ligne = page.locator("tr").filter(has_text="cfa-tous-etats")
+    bouton = ligne.get_by_role("button", name="Charger le scénario cfa-tous-etats")
+    bouton.click()  # not ticked: the browser keeps the form (required confirmation)
+    expect(page.get_by_text("Scénario « cfa-tous-etats » chargé")).to_have_count(0)
+    ligne.get_by_label("Réinitialiser d'abord toute la sandbox").check()
+    bouton.click()
+    expect(page.get_by_text("Scénario « cfa-tous-etats » chargé")).to_be_visible()
+    page.goto(f"/console/opco/{OPCO}/dossiers")
+    expect(page.locator("td .etiquette.ENGAGE").first).to_have_text("Engagé")

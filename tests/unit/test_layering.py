@@ -96,3 +96,20 @@ def test_the_import_graph_of_opco_server_has_no_cycle():
         if module not in etat:
             visiter(module, [module])
     assert cycles == []
+
+
+CONSOLE_ET_PILOTAGE = [
+    *(ROOT / "opco_server" / "console").glob("*.py"),
+    *(ROOT / "opco_server" / "api" / nom for nom in ("horloge.py", "pilotage.py", "reglages.py")),
+]
+
+
+def test_the_console_and_the_control_api_query_nothing_themselves():
+    """They call the services (the same ones): no ORM, no model, no statement of their own;
+    and every console module stays small."""
+    for path in CONSOLE_ET_PILOTAGE:
+        source = path.read_text("utf-8")
+        assert "sqlalchemy" not in _imports(path), path
+        assert "opco_server.models" not in source and "select(" not in source, path
+        if "console" in path.parts:
+            assert len(source.splitlines()) <= 400, path
