@@ -123,3 +123,24 @@ def test_specs_pass_connexions_own_validation():
 
     for document in (NORM, CONTROL):
         Specification.from_dict(copy.deepcopy(document))  # raises InvalidSpecification
+
+
+def _enumerations(node: object):  # type: ignore[no-untyped-def]
+    if isinstance(node, dict):
+        if "x-enum-descriptions" in node:
+            yield node
+        for value in node.values():
+            yield from _enumerations(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _enumerations(value)
+
+
+def test_every_enum_description_is_one_text_per_value():
+    """A YAML slip such as `- Réglée (avoir : imputé)` reads as a mapping, not a label."""
+    found = list(_enumerations(NORM))
+    assert len(found) > 5
+    for schema in found:
+        labels = schema["x-enum-descriptions"]
+        assert all(isinstance(label, str) for label in labels), labels
+        assert len(labels) == len(schema["enum"]), schema["enum"]
