@@ -70,9 +70,15 @@ class NormJSONBodyValidator(JSONRequestBodyValidator):
             text = raw.decode(self._encoding)
         except (UnicodeDecodeError, LookupError) as exc:
             raise BadRequest.one("JSON_INVALID", "Le corps n'est pas encodé en UTF-8.") from exc
+        if not raw and not self._required:
+            return _SANS_CORPS  # an optional body left out
         if not text.strip():
             if not self._required:
-                return _SANS_CORPS
+                # Blanks are not a JSON text, nor an absent body (which has no byte at all).
+                raise BadRequest.one(
+                    "JSON_INVALID",
+                    "Le corps n'est pas un JSON valide : il ne contient que des blancs.",
+                )
             raise BadRequest.one("REQ_FIELD_MISSING", "Le corps de la requête est vide.", "corps")
         try:
             body = charger_json(text)

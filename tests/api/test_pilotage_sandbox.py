@@ -458,3 +458,18 @@ def test_scenario_apprentices_are_distinct_and_consistent(cfa, client, sandbox):
         assert "ID_NIR_IDENTITY_MISMATCH" not in (
             detail(fresh, n)["cerfa"]["commentaireEtat"] or ""
         )
+
+
+def test_an_optional_body_is_absent_or_json_never_blanks(client):
+    """POST /horloge/figer takes an optional body: no byte at all means « now »; blanks are
+    not a JSON text (400 JSON_INVALID) and leave the clock as it was."""
+    avant = client.get("/_sandbox/horloge").json()
+    sans = client.post("/_sandbox/horloge/figer", headers={"Content-Type": "application/json"})
+    assert sans.status_code == 200 and sans.json()["fige"] is True
+    client.post("/_sandbox/horloge/regler", json={"instant": avant["maintenant"]})
+    blancs = client.post(
+        "/_sandbox/horloge/figer", content=b"\r\n", headers={"Content-Type": "application/json"}
+    )
+    assert blancs.status_code == 400
+    assert _codes(blancs) == {"JSON_INVALID"}
+    assert client.get("/_sandbox/horloge").json()["maintenant"][:16] == avant["maintenant"][:16]
