@@ -14,15 +14,16 @@ from opco_server.console import filtres, graphiques, libelles, pages
 from opco_server.console.pages import ERREUR, INFO, SUCCES
 from opco_server.http import context
 from opco_server.services import engagements, factures, pilotage, reglages, suivi
+from rules.cycle_de_vie import Etat
 
 # Forced transitions offered on a dossier page: target state -> button label (the instruction
 # has its own button).
 ACTIONS = {
-    "ENGAGE": "Engager",
-    "REFUSE": "Refuser",
-    "ANNULE": "Annuler",
-    "RUPTURE": "Rupture",
-    "SOLDE": "Solder",
+    Etat.ENGAGE: "Engager",
+    Etat.REFUSE: "Refuser",
+    Etat.ANNULE: "Annuler",
+    Etat.RUPTURE: "Rupture",
+    Etat.SOLDE: "Solder",
 }
 # Cerfa summary: section -> (label, path in the Cerfa JSON).
 RESUME_CERFA = {

@@ -31,17 +31,18 @@ from opco_server.console.dessin import (
     titre,
     tronquer,
 )
+from rules.cycle_de_vie import Etat
 
 GRIS, GRIS_CLAIR, NOIR = "#5f6b76", "#e3e7eb", "#1d2329"
 VERT, ORANGE, ROUGE, BLEU = "#1e7b3a", "#d98c1f", "#b3261e", "#1f4e79"
 COULEURS_ETATS = {
-    "TRANSMIS": "#7c97b4",
-    "EN_COURS_INSTRUCTION": ORANGE,
-    "ENGAGE": VERT,
-    "REFUSE": ROUGE,
-    "ANNULE": "#8a949e",
-    "RUPTURE": "#7b3fa0",
-    "SOLDE": BLEU,
+    Etat.TRANSMIS: "#7c97b4",
+    Etat.EN_COURS_INSTRUCTION: ORANGE,
+    Etat.ENGAGE: VERT,
+    Etat.REFUSE: ROUGE,
+    Etat.ANNULE: "#8a949e",
+    Etat.RUPTURE: "#7b3fa0",
+    Etat.SOLDE: BLEU,
 }
 CLASSES_HTTP = {  # status class -> (legend, colour)
     "2xx": ("2xx succès", VERT),

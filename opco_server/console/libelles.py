@@ -14,16 +14,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rules.calculs import euros, niveau_diplome
+from rules.cycle_de_vie import Etat
 from rules.echeancier import StatutEcheance
 
 ETATS_DOSSIER = {
-    "TRANSMIS": "Transmis",
-    "EN_COURS_INSTRUCTION": "En cours d'instruction",
-    "ENGAGE": "Engagé",
-    "REFUSE": "Refusé",
-    "ANNULE": "Annulé",
-    "RUPTURE": "Rupture",
-    "SOLDE": "Soldé",
+    Etat.TRANSMIS: "Transmis",
+    Etat.EN_COURS_INSTRUCTION: "En cours d'instruction",
+    Etat.ENGAGE: "Engagé",
+    Etat.REFUSE: "Refusé",
+    Etat.ANNULE: "Annulé",
+    Etat.RUPTURE: "Rupture",
+    Etat.SOLDE: "Soldé",
 }
 ETATS_FACTURE = {
     "RECUE": "Reçue",
