@@ -109,14 +109,82 @@ def clock(sandbox) -> Clock:
     return sandbox.clock
 
 
+# Per sandbox: what its database held right after the last reset (see `empreinte`).
+_APRES_REINITIALISATION: dict[int, dict[str, object]] = {}
+
+
+def empreinte(sandbox) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Everything a test could have changed that a reset restores: every row of every table the
+    reset empties (the journal's included, once its pending entries are written), the
+    PostgreSQL sequences, the shared state's version, this worker's clock."""
+    from sqlalchemy import select, text
+
+    from opco_server.db import Base
+    from opco_server.services.partage import lire_version
+
+    if sandbox.journal is not None:
+        sandbox.journal.vider()
+    # Through each table's mapper: on SQLite the journal lives in a database file of its own.
+    mappers = {mapper.local_table: mapper for mapper in Base.registry.mappers}
+    etat: dict[str, object] = {}
+    with sandbox.session(lecture=True) as session:
+        for table in Base.metadata.sorted_tables:
+            if not table.info.get("conserver_a_la_reinitialisation"):
+                lignes = select(table).order_by(*table.primary_key)
+                etat[table.name] = list(
+                    session.execute(lignes, bind_arguments={"mapper": mappers[table]})
+                )
+        # SQLite gives a new row the highest id plus one: equal rows, equal next ids.
+        if session.get_bind().dialect.name == "postgresql":
+            sequences = text("SELECT sequencename, last_value FROM pg_sequences")
+            etat.update({f"sequence {nom}": valeur for nom, valeur in session.execute(sequences)})
+    etat["version"] = lire_version(sandbox.engine)
+    etat["horloge"] = sandbox.clock.state()
+    return etat
+
+
+# What a test changes by merely calling the norm: its requests are journaled.
+JOURNAL_SEUL = {"journal", "sequence journal_id_seq"}
+
+
+def _vider_journal(sandbox) -> None:  # type: ignore[no-untyped-def]
+    """What a reset does to the journal, alone (ids start again at 1, as after a reset)."""
+    from sqlalchemy import text
+
+    from opco_server.models import EntreeJournal
+
+    with sandbox.journal.suspendu(), sandbox.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("TRUNCATE journal RESTART IDENTITY"))
+        else:
+            session.execute(EntreeJournal.__table__.delete())
+        session.commit()
+
+
 @pytest.fixture
 def app(session_app, sandbox):
-    """The session's app, with the demo data freshly reset and the clock at NOW."""
+    """The session's app, with the demo data freshly reset and the clock at NOW.
+
+    The reset is skipped when the database is still exactly as the last one left it (the
+    previous test only read, or was refused), and narrowed to the journal when only the
+    journal changed: `empreinte` compares all of it, rows included."""
     from opco_server.services.reinitialisation import reinitialiser
 
+    reference = _APRES_REINITIALISATION.get(id(sandbox))
+    if reference is not None:
+        etat = empreinte(sandbox)
+        ecarts = {
+            cle for cle in reference.keys() | etat.keys() if etat.get(cle) != reference.get(cle)
+        }
+        if not ecarts:
+            return session_app
+        if ecarts <= JOURNAL_SEUL:
+            _vider_journal(sandbox)
+            return session_app
     sandbox.clock.freeze(NOW)
     sandbox.clock.set(NOW)
     reinitialiser(sandbox)
+    _APRES_REINITIALISATION[id(sandbox)] = empreinte(sandbox)
     return session_app
 
 
