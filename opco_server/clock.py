@@ -7,89 +7,104 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import overload
 
-State = tuple[datetime | None, timedelta]  # (frozen instant or None, offset from real time)
+ReglageHorloge = tuple[
+    datetime | None, timedelta
+]  # (frozen instant or None, offset from real time)
 
 
-class Clock:
+class Horloge:
     """Real time by default; can be frozen, set and advanced.
 
-    Every change is a function of the current state. When `shared` is set (the sandbox sets it:
+    Every change is a function of the current state. When `partagee` is set (the sandbox sets it:
     the clock is persisted for its other workers), the change is handed to it: applied there
-    atomically to the persisted state, whose result this clock then adopts (`restore`). Two
+    atomically to the persisted state, whose result this clock then adopts (`restaurer`). Two
     workers advancing the clock at the same time thus never lose one of the advances.
     """
 
-    def __init__(self, frozen_at: datetime | None = None) -> None:
+    def __init__(self, figee_a: datetime | None = None) -> None:
         self._lock = threading.RLock()
-        self._frozen_at = aware(frozen_at) if frozen_at else None
-        self._offset = timedelta(0)
-        self.shared: Callable[[Callable[[State], State]], None] | None = None
+        self._figee_a = aware(figee_a) if figee_a else None
+        self._decalage = timedelta(0)
+        self.partagee: Callable[[Callable[[ReglageHorloge], ReglageHorloge]], None] | None = None
 
-    def state(self) -> State:
+    def reglage(self) -> ReglageHorloge:
         with self._lock:
-            return self._frozen_at, self._offset
+            return self._figee_a, self._decalage
 
-    def restore(self, frozen_at: datetime | None, offset: timedelta) -> None:
+    def restaurer(self, figee_a: datetime | None, decalage: timedelta) -> None:
         """Load a persisted state (used when syncing from the database)."""
         with self._lock:
-            self._frozen_at = aware(frozen_at) if frozen_at else None
-            self._offset = offset
+            self._figee_a = aware(figee_a) if figee_a else None
+            self._decalage = decalage
 
-    def _change(self, change: Callable[[State], State]) -> None:
-        if self.shared is not None:
-            self.shared(change)
+    def _changer(self, changement: Callable[[ReglageHorloge], ReglageHorloge]) -> None:
+        if self.partagee is not None:
+            self.partagee(changement)
             return
         with self._lock:
-            self._frozen_at, self._offset = change((self._frozen_at, self._offset))
+            self._figee_a, self._decalage = changement((self._figee_a, self._decalage))
 
-    def now(self) -> datetime:
+    def maintenant(self) -> datetime:
         with self._lock:
-            if self._frozen_at is not None:
-                return self._frozen_at
-            return datetime.now(UTC) + self._offset
+            if self._figee_a is not None:
+                return self._figee_a
+            return datetime.now(UTC) + self._decalage
 
-    def today(self) -> date:
-        return self.now().date()
+    def aujourdhui(self) -> date:
+        return self.maintenant().date()
 
     @property
-    def frozen(self) -> bool:
-        return self._frozen_at is not None
+    def figee(self) -> bool:
+        return self._figee_a is not None
 
-    def freeze(self, at: datetime | None = None) -> None:
-        def change(state: State) -> State:
-            frozen_at, offset = state
-            return (aware(at) if at else frozen_at or datetime.now(UTC) + offset), offset
+    def figer(self, instant: datetime | None = None) -> None:
+        def changement(reglage: ReglageHorloge) -> ReglageHorloge:
+            figee_a, decalage = reglage
+            return (
+                aware(instant) if instant else figee_a or datetime.now(UTC) + decalage
+            ), decalage
 
-        self._change(change)
+        self._changer(changement)
 
-    def unfreeze(self) -> None:
-        def change(state: State) -> State:
-            frozen_at, offset = state
-            return None, (frozen_at - datetime.now(UTC) if frozen_at is not None else offset)
+    def liberer(self) -> None:
+        def changement(reglage: ReglageHorloge) -> ReglageHorloge:
+            figee_a, decalage = reglage
+            return None, (figee_a - datetime.now(UTC) if figee_a is not None else decalage)
 
-        self._change(change)
+        self._changer(changement)
 
-    def set(self, at: datetime) -> None:
-        def change(state: State) -> State:
-            frozen_at, offset = state
-            if frozen_at is not None:
-                return aware(at), offset
-            return None, aware(at) - datetime.now(UTC)
+    def regler(self, instant: datetime) -> None:
+        def changement(reglage: ReglageHorloge) -> ReglageHorloge:
+            figee_a, decalage = reglage
+            if figee_a is not None:
+                return aware(instant), decalage
+            return None, aware(instant) - datetime.now(UTC)
 
-        self._change(change)
+        self._changer(changement)
 
-    def advance(self, delta: timedelta) -> None:
-        def change(state: State) -> State:
-            frozen_at, offset = state
-            if frozen_at is not None:
-                return frozen_at + delta, offset
-            return None, offset + delta
+    def avancer(self, delta: timedelta) -> None:
+        def changement(reglage: ReglageHorloge) -> ReglageHorloge:
+            figee_a, decalage = reglage
+            if figee_a is not None:
+                return figee_a + delta, decalage
+            return None, decalage + delta
 
-        self._change(change)
+        self._changer(changement)
 
-    def reset(self) -> None:
+    def reinitialiser(self) -> None:
         """Back to real time."""
-        self._change(lambda _state: (None, timedelta(0)))
+        self._changer(lambda _reglage: (None, timedelta(0)))
+
+    # The English names, for opco_server/console/ and tests/api/test_console.py until the
+    # branches that rework them take the renaming (DEVELOPERS.md, « Nommage »); then removed.
+    now = maintenant  # ancien nom
+    today = aujourdhui  # ancien nom
+    freeze = figer  # ancien nom
+    unfreeze = liberer  # ancien nom
+    set = regler  # ancien nom
+    advance = avancer  # ancien nom
+    reset = reinitialiser  # ancien nom
+    frozen = figee  # ancien nom
 
 
 @overload

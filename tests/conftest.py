@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from opco_server.clock import Clock
+from opco_server.clock import Horloge
 from opco_server.config import Settings
 from opco_server.http.admin import LOOPBACK_NAMES
 
@@ -71,7 +71,7 @@ def base_settings(database_url: str) -> Settings:
 HOTES_DE_TEST = (*LOOPBACK_NAMES, "testserver")
 
 
-def app_jetable(prefixe: str, clock: Clock | None = None, **reglages: object):  # type: ignore[no-untyped-def]
+def app_jetable(prefixe: str, horloge: Horloge | None = None, **reglages: object):  # type: ignore[no-untyped-def]
     """An app of its own on a throw-away SQLite database seeded with the demo identities
     (the contract tests build theirs at import time, to parametrize from its spec; the
     path matrix of the guards, which no database decides, runs once on it)."""
@@ -85,7 +85,7 @@ def app_jetable(prefixe: str, clock: Clock | None = None, **reglages: object):  
     ).with_(**reglages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(settings, clock)
+        return create_app(settings, horloge)
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +94,7 @@ def session_app(base_settings: Settings):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        app = create_app(base_settings, Clock(frozen_at=NOW))
+        app = create_app(base_settings, Horloge(figee_a=NOW))
     yield app
     app.app.extensions["opco.sandbox"].fermer()
 
@@ -105,8 +105,8 @@ def sandbox(session_app):
 
 
 @pytest.fixture
-def clock(sandbox) -> Clock:
-    return sandbox.clock
+def horloge(sandbox) -> Horloge:
+    return sandbox.horloge
 
 
 # Per sandbox: what its database held right after the last reset (see `empreinte`).
@@ -123,7 +123,7 @@ def empreinte(sandbox) -> dict[str, object]:  # type: ignore[no-untyped-def]
     from opco_server.services.partage import lire_version
 
     if sandbox.journal is not None:
-        sandbox.journal.vider()
+        sandbox.journal.flush()
     # Through each table's mapper: on SQLite the journal lives in a database file of its own.
     mappers = {mapper.local_table: mapper for mapper in Base.registry.mappers}
     etat: dict[str, object] = {}
@@ -139,7 +139,7 @@ def empreinte(sandbox) -> dict[str, object]:  # type: ignore[no-untyped-def]
             sequences = text("SELECT sequencename, last_value FROM pg_sequences")
             etat.update({f"sequence {nom}": valeur for nom, valeur in session.execute(sequences)})
     etat["version"] = lire_version(sandbox.engine)
-    etat["horloge"] = sandbox.clock.state()
+    etat["horloge"] = sandbox.horloge.reglage()
     return etat
 
 
@@ -153,7 +153,7 @@ def _vider_journal(sandbox) -> None:  # type: ignore[no-untyped-def]
 
     from opco_server.models import EntreeJournal
 
-    with sandbox.journal.suspendu(), sandbox.session() as session:
+    with sandbox.journal.paused(), sandbox.session() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("TRUNCATE journal RESTART IDENTITY"))
         else:
@@ -181,8 +181,8 @@ def app(session_app, sandbox):
         if ecarts <= JOURNAL_SEUL:
             _vider_journal(sandbox)
             return session_app
-    sandbox.clock.freeze(NOW)
-    sandbox.clock.set(NOW)
+    sandbox.horloge.figer(NOW)
+    sandbox.horloge.regler(NOW)
     reinitialiser(sandbox)
     _APRES_REINITIALISATION[id(sandbox)] = empreinte(sandbox)
     return session_app

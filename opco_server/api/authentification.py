@@ -74,7 +74,7 @@ def _verifier_dpop(session, sandbox) -> None:  # type: ignore[no-untyped-def]
         )
         if preuve.jwk_absent and ecarts is not None:
             ecarts.append((tolerance.DPOP_JWK_ABSENT, "DPoP.jwk"))
-        session.add(JtiDPoP(jti=preuve.jti, vu_le=sandbox.clock.now()))
+        session.add(JtiDPoP(jti=preuve.jti, vu_le=sandbox.horloge.maintenant()))
         session.flush()
     except dpop.DPoPError as exc:
         raise OAuthError(400, "invalid_dpop_proof", exc.code, exc.description) from exc

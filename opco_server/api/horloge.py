@@ -12,26 +12,26 @@ from opco_server.services import horloge, simulateur
 
 
 def consulter():
-    return ok(horloge.decrire(context.sandbox().clock))
+    return ok(horloge.decrire(context.sandbox().horloge))
 
 
 def regler(body: dict):
-    context.sandbox().clock.set(_instant(body["instant"]))
+    context.sandbox().horloge.regler(_instant(body["instant"]))
     return _apres_changement()
 
 
 def figer(body: dict | None = None):
-    context.sandbox().clock.freeze(_instant((body or {}).get("instant")))
+    context.sandbox().horloge.figer(_instant((body or {}).get("instant")))
     return _apres_changement()
 
 
 def liberer():
-    context.sandbox().clock.unfreeze()
+    context.sandbox().horloge.liberer()
     return consulter()
 
 
 def reinitialiser():
-    context.sandbox().clock.reset()
+    context.sandbox().horloge.reinitialiser()
     return consulter()
 
 
@@ -40,13 +40,13 @@ def avancer(body: dict):
         days=body.get("jours", 0), hours=body.get("heures", 0), minutes=body.get("minutes", 0)
     )
     sandbox = context.sandbox()
-    if (sandbox.clock.now() + delta).year > 2100:
+    if (sandbox.horloge.maintenant() + delta).year > 2100:
         raise BadRequest.one("FORMAT_INVALID", "L'horloge ne peut pas dépasser l'an 2100.", "jours")
-    sandbox.clock.advance(delta)
+    sandbox.horloge.avancer(delta)
     transitions = _rattraper()
     return ok(
         {
-            "horloge": horloge.decrire(sandbox.clock),
+            "horloge": horloge.decrire(sandbox.horloge),
             "transitions": [_transition(t) for t in transitions],
         }
     )
@@ -60,7 +60,7 @@ def _apres_changement():
 def _rattraper() -> list[simulateur.Transition]:
     """Run everything that became due, in order, before answering."""
     sandbox, session = context.sandbox(), context.session()
-    transitions = simulateur.traiter(session, sandbox, sandbox.clock.now())
+    transitions = simulateur.traiter(session, sandbox, sandbox.horloge.maintenant())
     session.commit()
     return transitions
 

@@ -98,7 +98,7 @@ def consulter_facture(opco: str, numero_interne_facture: str):
 def regler_facture(opco: str, numero_interne_facture: str):
     session, sandbox = context.session(), context.sandbox()
     facture = factures.trouver(session, opco, numero_interne_facture)
-    factures.regler(session, sandbox, facture, sandbox.clock.now(), acteur="pilotage")
+    factures.regler(session, sandbox, facture, sandbox.horloge.maintenant(), acteur="pilotage")
     session.commit()
     return ok(_facture(facture))
 
@@ -106,7 +106,7 @@ def regler_facture(opco: str, numero_interne_facture: str):
 def rejeter_facture(opco: str, numero_interne_facture: str, body: dict):
     session, sandbox = context.session(), context.sandbox()
     facture = factures.trouver(session, opco, numero_interne_facture)
-    factures.rejeter(session, facture, sandbox.clock.now(), body["motif"])
+    factures.rejeter(session, facture, sandbox.horloge.maintenant(), body["motif"])
     session.commit()
     return ok(_facture(facture))
 

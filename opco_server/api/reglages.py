@@ -64,7 +64,7 @@ def lire_journal(
     code: str | None = None,
     avant: int | None = None,
 ):
-    context.sandbox().journal.vider()
+    context.sandbox().journal.flush()
     session = context.session()
     entrees = journal.lister(
         session,
@@ -87,7 +87,7 @@ def lire_journal(
 
 
 def conformite_rapport(opco: str | None = None, format_: str = "json"):
-    context.sandbox().journal.vider()
+    context.sandbox().journal.flush()
     query = select(EntreeJournal).order_by(EntreeJournal.id)
     if opco:
         query = query.where(EntreeJournal.opco_id == opco.lower())
@@ -140,7 +140,7 @@ def creer_editeur(body: dict):
     ):
         raise BadRequest.one("EDITOR_EXISTS", "Cet identifiant client existe déjà.", "clientId")
     editeur, secret = identites.creer_editeur(
-        session, context.sandbox().clock, body["nom"], body.get("clientId")
+        session, context.sandbox().horloge, body["nom"], body.get("clientId")
     )
     session.commit()
     return ok({"clientId": editeur.client_id, "clientSecret": secret})
@@ -151,7 +151,7 @@ def revoquer_editeur(client_id: str):
     editeur = session.scalar(select(Editeur).where(Editeur.client_id == client_id))
     if editeur is None:
         raise NotFound.one("EDITOR_NOT_FOUND", f"Éditeur inconnu : « {client_id} ».", "clientId")
-    editeur.revoque_le = context.sandbox().clock.now()
+    editeur.revoque_le = context.sandbox().horloge.maintenant()
     session.commit()
     return ok({"clientId": client_id, "revoque": True})
 
@@ -176,7 +176,7 @@ def expirer_jetons(body: dict | None = None):
 def generer_cle(opco: str, body: dict):
     session, sandbox = context.session(), context.sandbox()
     cle, valeur = identites.generer_cle(
-        session, sandbox.clock, _opco(opco), body["siren"], body.get("jours")
+        session, sandbox.horloge, _opco(opco), body["siren"], body.get("jours")
     )
     session.commit()
     return ok(
@@ -200,14 +200,14 @@ def _cle(opco: str, siren: str) -> CleCfa:
 
 def revoquer_cle(opco: str, siren: str):
     cle = _cle(opco, siren)
-    cle.revoquee_le = context.sandbox().clock.now()
+    cle.revoquee_le = context.sandbox().horloge.maintenant()
     context.session().commit()
     return ok({"opco": cle.opco_id, "siren": siren, "revoquee": True})
 
 
 def expirer_cle(opco: str, siren: str):
     cle = _cle(opco, siren)
-    cle.date_fin_validite = context.sandbox().clock.today() - timedelta(days=1)
+    cle.date_fin_validite = context.sandbox().horloge.aujourdhui() - timedelta(days=1)
     context.session().commit()
     return ok(
         {"opco": cle.opco_id, "siren": siren, "dateFinValidite": cle.date_fin_validite.isoformat()}

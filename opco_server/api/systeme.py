@@ -10,7 +10,7 @@ from opco_server.wire import format_date
 
 def consulter_statut():
     opco = context.opco()
-    now = context.sandbox().clock.now()
+    now = context.sandbox().horloge.maintenant()
     return ok(
         {
             "status": "OK",
@@ -24,7 +24,7 @@ def consulter_statut():
 def consulter_cle_cfa(siren: str, xapikey: str):
     sandbox = context.sandbox()
     info = identites.info_cle(
-        sandbox.etat.courant(), sandbox.clock, context.opco().id, siren, xapikey
+        sandbox.etat.courant(), sandbox.horloge, context.opco().id, siren, xapikey
     )
     return ok(
         {

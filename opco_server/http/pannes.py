@@ -58,7 +58,7 @@ class PannesMiddleware:
     async def _pannes(self, opco_id: str, panne: Panne | None) -> None:
         if panne is None:
             return
-        now = self.sandbox.clock.now()
+        now = self.sandbox.horloge.maintenant()
         debut, fin = aware(panne.maintenance_debut), aware(panne.maintenance_fin)
         if debut and fin and debut <= now < fin:
             raise Indisponible(

@@ -1272,7 +1272,7 @@ def generer(
         Identites(domaine),
         dossiers.Emetteur(siren, None, LOGICIEL, _version()),
     )
-    plan = Plan(opco, sandbox.clock.now().replace(microsecond=0), repartir(nombre))
+    plan = Plan(opco, sandbox.horloge.maintenant().replace(microsecond=0), repartir(nombre))
     fait = lignes = 0
     premier_rang = None
     for lot in _lots(plan.positions(), taille_lot):

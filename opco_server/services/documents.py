@@ -55,7 +55,7 @@ def deposer_document(
     if inconnus:
         raise NotFound(*inconnus)
     fichier = fichiers.stocker(
-        session, opco.id, nom_fichier, "application/pdf", contenu, sandbox.clock.now()
+        session, opco.id, nom_fichier, "application/pdf", contenu, sandbox.horloge.maintenant()
     )
     for objet in objets:
         session.add(
@@ -103,7 +103,7 @@ def deposer_certificat(
         )
     if items:
         raise BadRequest(*items)
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     fichier = fichiers.stocker(session, opco.id, nom_fichier, "application/pdf", contenu, now)
     piece = Certificat(
         dossier_id=dossier.id,

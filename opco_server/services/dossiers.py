@@ -83,7 +83,7 @@ def transmettre(
         controles.contexte(
             sandbox.referentiel,
             opco,
-            sandbox.clock.today(),
+            sandbox.horloge.aujourdhui(),
             meme_nir=controles.meme_nir(session, opco.id, cerfa),
         ),
     )
@@ -104,7 +104,7 @@ def transmettre(
     if bloquants or existant is not None:
         raise controles.refus(bloquants, [_DOUBLON] if existant is not None else [])
     avertissements = controles.avertissements(violations)
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
     stored = {k: v for k, v in cerfa.items() if k not in CHAMPS_OPCO}
     _deriver_libelle_idcc(stored, sandbox)

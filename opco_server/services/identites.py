@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
+from opco_server.clock import Horloge
 from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, Forbidden, OAuthError, Unauthorized
 from opco_server.models import CfaEnregistre, CleCfa, Editeur
@@ -50,7 +50,7 @@ class IssuedToken:
 
 def creer_editeur(
     session: Session,
-    clock: Clock,
+    horloge: Horloge,
     nom: str,
     client_id: str | None = None,
     client_secret: str | None = None,
@@ -58,7 +58,10 @@ def creer_editeur(
     client_id = client_id or "editeur-" + secrets.token_hex(6)
     client_secret = client_secret or secrets.token_urlsafe(32)
     editeur = Editeur(
-        client_id=client_id, nom=nom, secret_hash=digest(client_secret), cree_le=clock.now()
+        client_id=client_id,
+        nom=nom,
+        secret_hash=digest(client_secret),
+        cree_le=horloge.maintenant(),
     )
     session.add(editeur)
     session.flush()
@@ -258,7 +261,7 @@ def _jeton_inconnu() -> Unauthorized:
 
 def generer_cle(
     session: Session,
-    clock: Clock,
+    horloge: Horloge,
     opco: Opco,
     siren: str,
     jours: int | None = None,
@@ -267,7 +270,7 @@ def generer_cle(
     """Generate the CFA's key at this OPCO; it replaces any previous key of that SIREN."""
     if not siren.isdigit() or len(siren) != 9:
         raise BadRequest.one("ID_SIREN_FORMAT", "Le SIREN doit comporter 9 chiffres.", "siren")
-    now = clock.now()
+    now = horloge.maintenant()
     fin = (now + timedelta(days=jours if jours is not None else opco.duree_cle_jours)).date()
     if cle is None:
         cle = (
@@ -320,7 +323,7 @@ def _cle(commun: partage.Instantane, opco_id: str, key: str) -> partage.CleConnu
     return found if found is not None and found.opco_id == opco_id else None
 
 
-def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: str) -> str:
+def verifier_cle(commun: partage.Instantane, horloge: Horloge, opco_id: str, key: str) -> str:
     """The SIREN behind a valid key of this OPCO (from the keys this worker holds)."""
     found = _cle(commun, opco_id, key)
     if found is None or found.revoquee:
@@ -328,7 +331,7 @@ def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: st
             "AUTH_KEY_INVALID",
             "Clé API CFA inconnue pour cet OPCO : générez-la sur l'espace en ligne de l'OPCO.",
         )
-    if found.date_fin_validite < clock.today():
+    if found.date_fin_validite < horloge.aujourdhui():
         raise Forbidden.one(
             "AUTH_KEY_EXPIRED",
             f"Clé API CFA expirée depuis le {found.date_fin_validite:%d/%m/%Y} : "
@@ -345,12 +348,12 @@ class KeyInfo:
 
 
 def info_cle(
-    commun: partage.Instantane, clock: Clock, opco_id: str, siren: str, key: str
+    commun: partage.Instantane, horloge: Horloge, opco_id: str, siren: str, key: str
 ) -> KeyInfo:
     """cfakeyinfo (norm.md E2): is this key the valid key of this SIREN at this OPCO?"""
     found = _cle(commun, opco_id, key)
     if found is None or found.siren != siren or found.revoquee:
         return KeyInfo("error", None, "Clé inconnue pour ce SIREN auprès de cet OPCO.")
-    if found.date_fin_validite < clock.today():
+    if found.date_fin_validite < horloge.aujourdhui():
         return KeyInfo("error", found.date_fin_validite, "Clé expirée.")
     return KeyInfo("success", found.date_fin_validite, None)

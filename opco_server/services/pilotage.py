@@ -34,7 +34,7 @@ def trouver(session: Session, opco_id: str, numero_interne: str) -> Dossier:
 
 def instruire_maintenant(session: Session, sandbox: Sandbox, dossier: Dossier) -> Dossier:
     """Take the dossier into instruction and decide now, whatever the delays say."""
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     if dossier.etat == Etat.TRANSMIS:
         simulateur.instruire(session, sandbox, dossier, now, acteur=ACTEUR)
     elif dossier.etat != Etat.EN_COURS_INSTRUCTION:
@@ -60,7 +60,7 @@ def forcer(
 ) -> Dossier:
     """Force a legal transition (409 otherwise), doing what the OPCO does on that edge."""
     evenement = cycle_de_vie.evenement_pour(dossier, cible)
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     # The journal says who forced what; the norm's commentaireEtat reads as a real OPCO's.
     raison = f"Transition forcée par l'API de pilotage{f' : {motif}' if motif else ''}."
     avant = len(dossier.evenements)

@@ -176,8 +176,8 @@ class Scenes:
         from opco_server.services.reinitialisation import reinitialiser
 
         sandbox, client = self.sandbox, self.client
-        sandbox.clock.freeze(NOW)
-        sandbox.clock.set(NOW)
+        sandbox.horloge.figer(NOW)
+        sandbox.horloge.regler(NOW)
         reinitialiser(sandbox)
         # Every endpoint served, errors in the norm's own format (no OPCO dialect).
         assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
