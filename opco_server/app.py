@@ -19,10 +19,10 @@ from werkzeug.routing import UnicodeConverter
 
 import opco_server.models  # noqa: F401  (connexion imports handlers lazily; tables must exist)
 from opco_server import errors
-from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.console import register_console
 from opco_server.donnees.seed import preparer_base
+from opco_server.horloge import Horloge
 from opco_server.http import context
 from opco_server.http.contrat import ContratMiddleware
 from opco_server.http.limites import LimiteCorpsMiddleware
@@ -31,18 +31,20 @@ from opco_server.http.routage import CONTROL_PREFIX, RoutingMiddleware
 from opco_server.http.security import SECURITY_MAP
 from opco_server.http.validation import VALIDATOR_MAP
 from opco_server.journal.capture import JournalMiddleware
-from opco_server.journal.ecrivain import EcrivainJournal
+from opco_server.journal.ecrivain import JournalWriter
 from opco_server.sandbox import Sandbox
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> connexion.FlaskApp:
+def create_app(
+    settings: Settings | None = None, horloge: Horloge | None = None
+) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
     # A client's malformed PDF is its problem, not a server warning: pypdf's recovery notes stay
     # out of the logs (a hostile file could otherwise write thousands of lines).
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    sandbox = Sandbox(settings, clock)
-    sandbox.journal = EcrivainJournal(sandbox)
+    sandbox = Sandbox(settings, horloge)
+    sandbox.journal = JournalWriter(sandbox)
     preparer_base(sandbox)
 
     app = connexion.FlaskApp(__name__, specification_dir=str(settings.spec_dir))
@@ -150,7 +152,7 @@ def _catch_up() -> None:
     from opco_server.services import partage, simulateur
 
     sandbox = context.sandbox()
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     prochaine = sandbox.etat.prochaine_action
     if prochaine is None or prochaine > now:
         return

@@ -132,7 +132,7 @@ def _exemple(args: argparse.Namespace) -> int:
     try:
         if jour is None:  # the sandbox clock's day (moved by the control API, persisted)
             sandbox.etat.synchroniser()
-            jour = sandbox.clock.today()
+            jour = sandbox.horloge.aujourdhui()
         if args.type == "contrat":
             body = exemples.contrat(sandbox, jour, args.opco)
         elif args.type == "convention":
@@ -265,7 +265,9 @@ def _create_editor(args: argparse.Namespace) -> int:
 
     sandbox = _sandbox(args)
     with sandbox.session() as session:
-        editeur, secret = identites.creer_editeur(session, sandbox.clock, args.name, args.client_id)
+        editeur, secret = identites.creer_editeur(
+            session, sandbox.horloge, args.name, args.client_id
+        )
         session.commit()
     print(json.dumps({"client_id": editeur.client_id, "client_secret": secret}, ensure_ascii=False))
     print("Conservez ce secret : il ne sera plus affiché.", file=sys.stderr)
@@ -285,7 +287,9 @@ def _create_key(args: argparse.Namespace) -> int:
         return 2
     with sandbox.session() as session:
         try:
-            cle, valeur = identites.generer_cle(session, sandbox.clock, opco, args.siren, args.days)
+            cle, valeur = identites.generer_cle(
+                session, sandbox.horloge, opco, args.siren, args.days
+            )
         except NormError as exc:
             print(exc.items[0].description, file=sys.stderr)
             return 2

@@ -16,23 +16,23 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from opco_server import db
-from opco_server.clock import Clock
 from opco_server.config import Settings
 from opco_server.donnees import yamlfile
 from opco_server.donnees.opcos import STRICT, Dialecte, OpcoRegistry
 from opco_server.donnees.referentiel import charger_referentiel
+from opco_server.horloge import Horloge
 from opco_server.models.journal import EntreeJournal
 from opco_server.services import partage
 from opco_server.services.partage import PROFIL_STRICT
 
 if TYPE_CHECKING:
-    from opco_server.journal.ecrivain import EcrivainJournal
+    from opco_server.journal.ecrivain import JournalWriter
 
 
 class Sandbox:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, horloge: Horloge | None = None) -> None:
         self.settings = settings
-        self.clock = clock or Clock()
+        self.horloge = horloge or Horloge()
         self.opcos = OpcoRegistry.load(
             settings.fixtures_dir / "opcos.yaml", settings.token_ttl_seconds
         )
@@ -58,7 +58,7 @@ class Sandbox:
         )
         # This worker's copy of the shared state and the changes it makes to it (clock,
         # profile, faults, editors, keys, token revocations): services/partage.EtatLocal.
-        self.etat = partage.EtatLocal(self.clock, self.engine, self.sessionmaker, self.session)
+        self.etat = partage.EtatLocal(self.horloge, self.engine, self.sessionmaker, self.session)
         # Signs the console's anti-CSRF tokens and flash messages: derived from the admin
         # token, else the configured secret (one per multi-worker server), else random.
         if settings.admin_token:
@@ -69,7 +69,7 @@ class Sandbox:
             self.secret_console = settings.secret_console or secrets.token_urlsafe(32)
         # The request journal's writer: create_app attaches it (a Sandbox built for a command
         # line task journals nothing).
-        self.journal: EcrivainJournal | None = None
+        self.journal: JournalWriter | None = None
 
     def dialecte(self, opco_id: str) -> Dialecte:
         """The OPCO's dialect, or the strict norm when the strict profile is on."""
@@ -81,7 +81,7 @@ class Sandbox:
     def fermer(self) -> None:
         """Flush the journal, stop its writer thread, close the database connections."""
         if self.journal is not None:
-            self.journal.arreter()
+            self.journal.stop()
         self.engine.dispose()
         self.engine_journal.dispose()
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from opco_server.clock import Clock
 from opco_server.config import Settings
+from opco_server.horloge import Horloge
 from opco_server.http.admin import LOOPBACK_NAMES
 
 settings.register_profile("dev", max_examples=50, deadline=None)
@@ -71,7 +71,7 @@ def base_settings(database_url: str) -> Settings:
 HOTES_DE_TEST = (*LOOPBACK_NAMES, "testserver")
 
 
-def app_jetable(prefixe: str, clock: Clock | None = None, **reglages: object):  # type: ignore[no-untyped-def]
+def app_jetable(prefixe: str, horloge: Horloge | None = None, **reglages: object):  # type: ignore[no-untyped-def]
     """An app of its own on a throw-away SQLite database seeded with the demo identities
     (the contract tests build theirs at import time, to parametrize from its spec; the
     path matrix of the guards, which no database decides, runs once on it)."""
@@ -85,7 +85,7 @@ def app_jetable(prefixe: str, clock: Clock | None = None, **reglages: object):  
     ).with_(**reglages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return create_app(settings, clock)
+        return create_app(settings, horloge)
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +94,7 @@ def session_app(base_settings: Settings):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        app = create_app(base_settings, Clock(frozen_at=NOW))
+        app = create_app(base_settings, Horloge(figee_a=NOW))
     yield app
     app.app.extensions["opco.sandbox"].fermer()
 
@@ -105,18 +105,86 @@ def sandbox(session_app):
 
 
 @pytest.fixture
-def clock(sandbox) -> Clock:
-    return sandbox.clock
+def horloge(sandbox) -> Horloge:
+    return sandbox.horloge
+
+
+# Per sandbox: what its database held right after the last reset (see `empreinte`).
+_APRES_REINITIALISATION: dict[int, dict[str, object]] = {}
+
+
+def empreinte(sandbox) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Everything a test could have changed that a reset restores: every row of every table the
+    reset empties (the journal's included, once its pending entries are written), the
+    PostgreSQL sequences, the shared state's version, this worker's clock."""
+    from sqlalchemy import select, text
+
+    from opco_server.db import Base
+    from opco_server.services.partage import lire_version
+
+    if sandbox.journal is not None:
+        sandbox.journal.flush()
+    # Through each table's mapper: on SQLite the journal lives in a database file of its own.
+    mappers = {mapper.local_table: mapper for mapper in Base.registry.mappers}
+    etat: dict[str, object] = {}
+    with sandbox.session(lecture=True) as session:
+        for table in Base.metadata.sorted_tables:
+            if not table.info.get("conserver_a_la_reinitialisation"):
+                lignes = select(table).order_by(*table.primary_key)
+                etat[table.name] = list(
+                    session.execute(lignes, bind_arguments={"mapper": mappers[table]})
+                )
+        # SQLite gives a new row the highest id plus one: equal rows, equal next ids.
+        if session.get_bind().dialect.name == "postgresql":
+            sequences = text("SELECT sequencename, last_value FROM pg_sequences")
+            etat.update({f"sequence {nom}": valeur for nom, valeur in session.execute(sequences)})
+    etat["version"] = lire_version(sandbox.engine)
+    etat["horloge"] = sandbox.horloge.reglage()
+    return etat
+
+
+# What a test changes by merely calling the norm: its requests are journaled.
+JOURNAL_SEUL = {"journal", "sequence journal_id_seq"}
+
+
+def _vider_journal(sandbox) -> None:  # type: ignore[no-untyped-def]
+    """What a reset does to the journal, alone (ids start again at 1, as after a reset)."""
+    from sqlalchemy import text
+
+    from opco_server.models import EntreeJournal
+
+    with sandbox.journal.paused(), sandbox.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("TRUNCATE journal RESTART IDENTITY"))
+        else:
+            session.execute(EntreeJournal.__table__.delete())
+        session.commit()
 
 
 @pytest.fixture
 def app(session_app, sandbox):
-    """The session's app, with the demo data freshly reset and the clock at NOW."""
+    """The session's app, with the demo data freshly reset and the clock at NOW.
+
+    The reset is skipped when the database is still exactly as the last one left it (the
+    previous test only read, or was refused), and narrowed to the journal when only the
+    journal changed: `empreinte` compares all of it, rows included."""
     from opco_server.services.reinitialisation import reinitialiser
 
-    sandbox.clock.freeze(NOW)
-    sandbox.clock.set(NOW)
+    reference = _APRES_REINITIALISATION.get(id(sandbox))
+    if reference is not None:
+        etat = empreinte(sandbox)
+        ecarts = {
+            cle for cle in reference.keys() | etat.keys() if etat.get(cle) != reference.get(cle)
+        }
+        if not ecarts:
+            return session_app
+        if ecarts <= JOURNAL_SEUL:
+            _vider_journal(sandbox)
+            return session_app
+    sandbox.horloge.figer(NOW)
+    sandbox.horloge.regler(NOW)
     reinitialiser(sandbox)
+    _APRES_REINITIALISATION[id(sandbox)] = empreinte(sandbox)
     return session_app
 
 

@@ -66,14 +66,14 @@ def test_keys_create_prints_a_working_key_once(db, capsys, tmp_path):
     assert len(printed["cle"]) == 40
     assert "ne sera plus affichée" in captured.err
 
-    from opco_server.clock import Clock
     from opco_server.config import Settings
+    from opco_server.horloge import Horloge
     from opco_server.sandbox import Sandbox
     from opco_server.services import identites
 
-    sandbox = Sandbox(Settings(database_url=db[1], migrate=False, seed_demo=False), Clock())
+    sandbox = Sandbox(Settings(database_url=db[1], migrate=False, seed_demo=False), Horloge())
     commun = sandbox.etat.synchroniser()  # what a worker holds: the key the CLI stored is in it
-    assert identites.verifier_cle(commun, sandbox.clock, "atlas", printed["cle"]) == "912345675"
+    assert identites.verifier_cle(commun, sandbox.horloge, "atlas", printed["cle"]) == "912345675"
     sandbox.fermer()
 
 

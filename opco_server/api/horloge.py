@@ -9,7 +9,7 @@ from opco_server.services import horloge
 
 
 def consulter():
-    return ok(horloge.decrire(context.sandbox().clock))
+    return ok(horloge.decrire(context.sandbox().horloge))
 
 
 def regler(body: dict):
@@ -45,7 +45,7 @@ def avancer(body: dict):
     context.session().commit()
     return ok(
         {
-            "horloge": horloge.decrire(context.sandbox().clock),
+            "horloge": horloge.decrire(context.sandbox().horloge),
             "transitions": [schemas.transition(t) for t in transitions],
         }
     )

@@ -94,7 +94,7 @@ def supprimer_pannes(opco: str):
 def creer_editeur(body: dict):
     session = context.session()
     editeur, secret = editeurs.creer(
-        session, context.sandbox().clock, body["nom"], body.get("clientId")
+        session, context.sandbox().horloge, body["nom"], body.get("clientId")
     )
     session.commit()
     return ok({"clientId": editeur.client_id, "clientSecret": secret})
@@ -102,7 +102,7 @@ def creer_editeur(body: dict):
 
 def revoquer_editeur(client_id: str):
     session = context.session()
-    editeurs.revoquer(session, context.sandbox().clock, client_id)
+    editeurs.revoquer(session, context.sandbox().horloge, client_id)
     session.commit()
     return ok({"clientId": client_id, "revoque": True})
 
@@ -119,7 +119,7 @@ def expirer_jetons(body: dict | None = None):
 def generer_cle(opco: str, body: dict):
     session, sandbox = context.session(), context.sandbox()
     cle, valeur = identites.generer_cle(
-        session, sandbox.clock, reglages.opco(sandbox, opco), body["siren"], body.get("jours")
+        session, sandbox.horloge, reglages.opco(sandbox, opco), body["siren"], body.get("jours")
     )
     session.commit()
     return ok(
@@ -134,14 +134,14 @@ def generer_cle(opco: str, body: dict):
 
 def revoquer_cle(opco: str, siren: str):
     sandbox = context.sandbox()
-    cle = cles.revoquer(context.session(), sandbox.clock, reglages.opco(sandbox, opco).id, siren)
+    cle = cles.revoquer(context.session(), sandbox.horloge, reglages.opco(sandbox, opco).id, siren)
     context.session().commit()
     return ok({"opco": cle.opco_id, "siren": siren, "revoquee": True})
 
 
 def expirer_cle(opco: str, siren: str):
     sandbox = context.sandbox()
-    cle = cles.expirer(context.session(), sandbox.clock, reglages.opco(sandbox, opco).id, siren)
+    cle = cles.expirer(context.session(), sandbox.horloge, reglages.opco(sandbox, opco).id, siren)
     context.session().commit()
     fin = cle.date_fin_validite.isoformat()
     return ok({"opco": cle.opco_id, "siren": siren, "dateFinValidite": fin})

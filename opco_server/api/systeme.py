@@ -9,7 +9,7 @@ from opco_server.wire import format_date
 
 
 def consulter_statut():
-    statut = service.statut(context.opco(), context.sandbox().clock)
+    statut = service.statut(context.opco(), context.sandbox().horloge)
     return ok(
         {
             "status": "OK",
@@ -23,7 +23,7 @@ def consulter_statut():
 def consulter_cle_cfa(siren: str, xapikey: str):
     sandbox = context.sandbox()
     info = service.info_cle(
-        sandbox.etat.courant(), sandbox.clock, context.opco().id, siren, xapikey
+        sandbox.etat.courant(), sandbox.horloge, context.opco().id, siren, xapikey
     )
     return ok(
         {

@@ -21,7 +21,7 @@ def accueil():  # type: ignore[no-untyped-def]
         opcos=opcos,
         comptes=comptes,
         etats=filtres.ETATS,
-        horloge=horloge.decrire(sandbox.clock),
+        horloge=horloge.decrire(sandbox.horloge),
         graphique=graphiques.etats_par_opco(opcos, comptes, filtres.ETATS, _lien_dossiers),
     )
 

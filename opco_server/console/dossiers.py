@@ -115,9 +115,9 @@ def dossier(opco_id: str, numero: str):  # type: ignore[no-untyped-def]
         documents=suivi.pieces_du_dossier(session, d, factures_dossier),
         actions=[(cible, libelle) for cible, libelle in ACTIONS.items() if cible in cibles],
         instruire=pilotage.instruction_possible(d),
-        aujourdhui=sandbox.clock.today(),
+        aujourdhui=sandbox.horloge.aujourdhui(),
         en_cours=factures.EN_COURS,
-        **_echeancier(d, sandbox.clock.today()),
+        **_echeancier(d, sandbox.horloge.aujourdhui()),
     )
 
 

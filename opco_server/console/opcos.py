@@ -27,7 +27,7 @@ def espace_opco(opco_id: str):  # type: ignore[no-untyped-def]
     return pages.page(
         "console_opco.html",
         opco=opco,
-        cfas=cles.par_cfa(session, opco.id, sandbox.clock.today()),
+        cfas=cles.par_cfa(session, opco.id, sandbox.horloge.aujourdhui()),
         etats_cles=ETATS_CLES,
         editeurs=editeurs.lister(session),
         non_proposees=reglages.non_proposees(sandbox, opco),
@@ -43,7 +43,7 @@ def generer_cle(opco_id: str, siren: str):  # type: ignore[no-untyped-def]
     sandbox, session = context.sandbox(), context.session()
     opco = reglages.opco(sandbox, opco_id)
     cles.cfa(session, siren)  # a registered CFA, or the 404 page
-    cle, valeur = identites.generer_cle(session, sandbox.clock, opco, siren)
+    cle, valeur = identites.generer_cle(session, sandbox.horloge, opco, siren)
     session.commit()
     fin = cle.date_fin_validite.isoformat()
     pages.confier("cle", opco=opco.id, siren=siren, cle=valeur, fin=fin)
@@ -70,7 +70,7 @@ def revoquer_cle(opco_id: str, siren: str):  # type: ignore[no-untyped-def]
     opco = reglages.opco(sandbox, opco_id)
 
     def action() -> str:
-        cles.revoquer(context.session(), sandbox.clock, opco.id, siren)
+        cles.revoquer(context.session(), sandbox.horloge, opco.id, siren)
         return (
             f"Clé du SIREN {siren} révoquée chez {opco.nom} : ses appels répondent désormais "
             "403 AUTH_KEY_INVALID."
@@ -87,7 +87,7 @@ def creer_editeur(opco_id: str):  # type: ignore[no-untyped-def]
     opco = reglages.opco(sandbox, opco_id)
     nom, client_id = pages.form("nom"), pages.form("client_id") or None
 
-    cree = pages.tenter(lambda: editeurs.creer(session, sandbox.clock, nom, client_id))
+    cree = pages.tenter(lambda: editeurs.creer(session, sandbox.horloge, nom, client_id))
     if cree is None:
         return pages.retour("console.espace_opco", opco_id=opco.id)
     editeur, secret = cree

@@ -54,13 +54,13 @@ def seed(session: Session, sandbox: Sandbox) -> None:
     demo = load_demo(sandbox)
     for editeur in demo["editeurs"]:
         identites.creer_editeur(
-            session, sandbox.clock, editeur["nom"], editeur["client_id"], editeur["client_secret"]
+            session, sandbox.horloge, editeur["nom"], editeur["client_id"], editeur["client_secret"]
         )
     for cfa in demo["cfas"]:
         enregistrer_cfa(session, cfa)
         for opco in sandbox.opcos:
             identites.generer_cle(
-                session, sandbox.clock, opco, cfa["siren"], cle=demo_key(opco.id, cfa["siren"])
+                session, sandbox.horloge, opco, cfa["siren"], cle=demo_key(opco.id, cfa["siren"])
             )
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from opco_server.clock import aware
 from opco_server.errors import ErrorItem, NormError, NotFound
+from opco_server.horloge import aware
 from opco_server.http.context import SCOPE_OPCO, SCOPE_PANNE, operation_de
 from opco_server.sandbox import Sandbox
 
@@ -58,7 +58,7 @@ class PannesMiddleware:
     async def _pannes(self, opco_id: str, panne: Panne | None) -> None:
         if panne is None:
             return
-        now = self.sandbox.clock.now()
+        now = self.sandbox.horloge.maintenant()
         debut, fin = aware(panne.maintenance_debut), aware(panne.maintenance_fin)
         if debut and fin and debut <= now < fin:
             raise Indisponible(

@@ -76,6 +76,6 @@ def verify_token(token: str, request) -> dict:  # type: ignore[no-untyped-def]
 def verify_cfa_key(apikey: str, request) -> dict:  # type: ignore[no-untyped-def]
     """x-apikeyInfoFunc: the CFA SIREN behind a valid, unexpired key of this OPCO."""
     sandbox, opco_id = sandbox_from_scope(request.scope)
-    siren = identites.verifier_cle(sandbox.etat.courant(), sandbox.clock, opco_id, apikey)
+    siren = identites.verifier_cle(sandbox.etat.courant(), sandbox.horloge, opco_id, apikey)
     noter_appelant(request.scope, siren=siren)
     return {"sub": siren, "siren": siren, "scope": ""}

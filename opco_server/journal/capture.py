@@ -74,7 +74,7 @@ class JournalMiddleware:
             await self.app(scope, receive_, send_)
         finally:
             entry = {
-                "horodatage": self.sandbox.clock.now(),
+                "horodatage": self.sandbox.horloge.maintenant(),
                 "opco": first,
                 "method": method,
                 "path": path,
@@ -90,4 +90,4 @@ class JournalMiddleware:
                 "client_id": appelant.get("client_id"),
                 "siren": appelant.get("siren"),
             }
-            self.sandbox.journal.ajouter(entry)
+            self.sandbox.journal.add(entry)

@@ -28,98 +28,98 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class EcrivainJournal:
+class JournalWriter:
     """Writes the journal off the request path: entries queue in memory and one background
     thread per process writes them in batches, one transaction per batch.
 
     A request thus pays neither the journal's parsing and masking nor its database write.
-    Entries reach the database within `DELAI_S`; the journal's readers call `vider()` first,
+    Entries reach the database within `DELAY_S`; the journal's readers call `flush()` first,
     so in one process a read always sees every request made before it. The queue is bounded:
-    beyond `CAPACITE` pending entries (a database that stopped answering), entries are
+    beyond `CAPACITY` pending entries (a database that stopped answering), entries are
     dropped with a warning rather than growing memory.
     """
 
-    DELAI_S = 0.05
-    LOT = 500
-    CAPACITE = 10_000
+    DELAY_S = 0.05
+    BATCH = 500
+    CAPACITY = 10_000
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         # Sessions on the journal's engine only: a batch cannot touch another table.
         self._sessions = db.make_sessionmaker(sandbox.engine_journal)
-        self._file: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self._verrou = threading.Lock()  # one writer at a time: entries keep their order
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # one writer at a time: entries keep their order
         self._signal = threading.Event()
-        self._arret = False
-        self._demarre = threading.Lock()
+        self._stopping = False
+        self._starting = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def ajouter(self, entry: dict[str, Any]) -> None:
-        if self._file.qsize() >= self.CAPACITE:
+    def add(self, entry: dict[str, Any]) -> None:
+        if self._queue.qsize() >= self.CAPACITY:
             chemin = masquer_texte(str(entry.get("path", "")))
             logger.warning("journal saturé : entrée perdue (%s %s)", entry.get("method"), chemin)
             return
-        self._file.put(entry)
+        self._queue.put(entry)
         self._signal.set()
-        if self._thread is None and not self._arret:
-            with self._demarre:
-                if self._thread is None and not self._arret:
+        if self._thread is None and not self._stopping:
+            with self._starting:
+                if self._thread is None and not self._stopping:
                     self._thread = threading.Thread(
-                        target=self._boucle, name="opco-journal", daemon=True
+                        target=self._loop, name="opco-journal", daemon=True
                     )
                     self._thread.start()
-                    atexit.register(self.vider)
+                    atexit.register(self.flush)
 
-    def vider(self) -> None:
+    def flush(self) -> None:
         """Write every pending entry now."""
-        with self._verrou:
-            self._vider()
+        with self._lock:
+            self._flush()
 
     @contextmanager
-    def suspendu(self) -> Iterator[None]:
+    def paused(self) -> Iterator[None]:
         """Write what is pending, then keep this process's writer out until the block ends
         (a reset truncates the journal: no batch of this process may interleave with it)."""
-        with self._verrou:
-            self._vider()
+        with self._lock:
+            self._flush()
             yield
 
-    def _vider(self) -> None:
-        lot = self._prendre()
-        while lot:
-            self._ecrire(lot)
-            lot = self._prendre()
+    def _flush(self) -> None:
+        batch = self._take()
+        while batch:
+            self._write(batch)
+            batch = self._take()
 
-    def _prendre(self) -> list[dict[str, Any]]:
-        lot: list[dict[str, Any]] = []
-        while len(lot) < self.LOT:
+    def _take(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        while len(batch) < self.BATCH:
             try:
-                lot.append(self._file.get_nowait())
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        return lot
+        return batch
 
-    def arreter(self) -> None:
+    def stop(self) -> None:
         """Write what is pending and stop the thread (before the engine is disposed)."""
-        self._arret = True
+        self._stopping = True
         self._signal.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self.vider()
+        self.flush()
 
-    def _boucle(self) -> None:
-        while not self._arret:
+    def _loop(self) -> None:
+        while not self._stopping:
             self._signal.wait()
             self._signal.clear()
-            if self._arret:
+            if self._stopping:
                 return
-            time.sleep(self.DELAI_S)  # let a burst gather into one transaction
-            self.vider()
+            time.sleep(self.DELAY_S)  # let a burst gather into one transaction
+            self.flush()
 
-    def _ecrire(self, lot: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[dict[str, Any]]) -> None:
         """One transaction for the batch; if it fails, one per entry, so that one hostile entry
         (a value the database refuses…) only loses itself, replaced by a placeholder."""
-        lignes = [(entry, ligne(self.sandbox, entry)) for entry in lot]
+        lignes = [(entry, ligne(self.sandbox, entry)) for entry in batch]
         try:
             with self._sessions() as session:
                 journal.enregistrer_lot(

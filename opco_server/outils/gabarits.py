@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import aware
 from opco_server.errors import NormError
+from opco_server.horloge import aware
 from opco_server.models import (
     Certificat,
     Dossier,

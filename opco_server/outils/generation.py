@@ -93,7 +93,7 @@ def generer(
     sandbox.etat.synchroniser()
     gabarits = _gabarits(sandbox, opco, siren)
     copieur = Copieur(opco, siren, gabarits.identites, gabarits)
-    plan = Plan(opco, sandbox.clock.now().replace(microsecond=0), repartir(nombre))
+    plan = Plan(opco, sandbox.horloge.maintenant().replace(microsecond=0), repartir(nombre))
     fait = lignes = 0
     premier_rang = None
     for lot in _lots(plan.positions(), taille_lot):

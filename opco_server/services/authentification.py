@@ -107,7 +107,7 @@ def _verifier_dpop(session: Session, sandbox: Sandbox, demande: DemandeJeton) ->
         )
         if preuve.jwk_absent and ecarts is not None:
             ecarts.append((tolerance.DPOP_JWK_ABSENT, "DPoP.jwk"))
-        session.add(JtiDPoP(jti=preuve.jti, vu_le=sandbox.clock.now()))
+        session.add(JtiDPoP(jti=preuve.jti, vu_le=sandbox.horloge.maintenant()))
         session.flush()
     except dpop.DPoPError as exc:
         raise OAuthError(400, "invalid_dpop_proof", exc.code, exc.description) from exc

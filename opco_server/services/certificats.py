@@ -49,7 +49,7 @@ def deposer_certificat(
         )
     if items:
         raise BadRequest(*items)
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     fichier = fichiers.stocker(session, opco.id, nom_fichier, "application/pdf", contenu, now)
     piece = Certificat(
         dossier_id=dossier.id,

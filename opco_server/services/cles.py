@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
 from opco_server.errors import NotFound
+from opco_server.horloge import Horloge
 from opco_server.models import CfaEnregistre, CleCfa
 
 AUCUNE, ACTIVE, REVOQUEE, EXPIREE = "AUCUNE", "ACTIVE", "REVOQUEE", "EXPIREE"
@@ -67,17 +67,17 @@ def trouver(session: Session, opco_id: str, siren: str) -> CleCfa:
     return cle
 
 
-def revoquer(session: Session, clock: Clock, opco_id: str, siren: str) -> CleCfa:
+def revoquer(session: Session, horloge: Horloge, opco_id: str, siren: str) -> CleCfa:
     """The CFA's key at this OPCO stops working now (403 AUTH_KEY_INVALID)."""
     cle = trouver(session, opco_id, siren)
-    cle.revoquee_le = clock.now()
+    cle.revoquee_le = horloge.maintenant()
     session.flush()
     return cle
 
 
-def expirer(session: Session, clock: Clock, opco_id: str, siren: str) -> CleCfa:
+def expirer(session: Session, horloge: Horloge, opco_id: str, siren: str) -> CleCfa:
     """The key's last valid day becomes yesterday on the sandbox clock (403 AUTH_KEY_EXPIRED)."""
     cle = trouver(session, opco_id, siren)
-    cle.date_fin_validite = clock.today() - timedelta(days=1)
+    cle.date_fin_validite = horloge.aujourdhui() - timedelta(days=1)
     session.flush()
     return cle

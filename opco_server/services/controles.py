@@ -203,7 +203,7 @@ def evaluer_instruction(
     ctx = contexte(
         sandbox.referentiel,
         opco,
-        aujourdhui or sandbox.clock.today(),
+        aujourdhui or sandbox.horloge.aujourdhui(),
         date_reception=dossier.recu_le.date(),
         dossiers_actifs=actifs,
         contrat_precedent=precedent(session, dossier.opco_id, cerfa),

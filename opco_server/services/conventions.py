@@ -90,7 +90,7 @@ def deposer_convention(
     items += _incoherences(convention, dossier)
     if items:
         raise BadRequest(*items)
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     fichier = fichiers.stocker(session, opco.id, nom_fichier, "application/pdf", data, now)
     piece = Convention(dossier_id=dossier.id, fichier=fichier, contenu=convention, recue_le=now)
     dossier.conventions.append(piece)

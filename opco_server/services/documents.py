@@ -53,7 +53,7 @@ def deposer_document(
     if inconnus:
         raise NotFound(*inconnus)
     fichier = fichiers.stocker(
-        session, opco.id, nom_fichier, "application/pdf", contenu, sandbox.clock.now()
+        session, opco.id, nom_fichier, "application/pdf", contenu, sandbox.horloge.maintenant()
     )
     for objet in objets:
         session.add(

@@ -79,7 +79,7 @@ def _controler(session: Session, sandbox: Sandbox, opco: Opco, vue: CerfaVue) ->
     ctx = controles.contexte(
         sandbox.referentiel,
         opco,
-        sandbox.clock.today(),
+        sandbox.horloge.aujourdhui(),
         meme_nir=controles.meme_nir(session, opco.id, vue),
     )
     return controles.controler_transmission(vue, ctx)
@@ -113,7 +113,7 @@ def _nouveau_dossier(
     version: str,
 ) -> Dossier:
     """The dossier TRANSMIS: its numbers, what the contract is, who sent it, its history."""
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     seq = compteurs.prochaine_sequence(session, opco.id, "dossier")
     dossier = Dossier(
         opco_id=opco.id,

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
 from opco_server.errors import BadRequest, NotFound
+from opco_server.horloge import Horloge
 from opco_server.models import Editeur
 from opco_server.services import identites
 
@@ -31,7 +31,7 @@ def trouver(session: Session, client_id: str) -> Editeur:
 
 
 def creer(
-    session: Session, clock: Clock, nom: str, client_id: str | None = None
+    session: Session, horloge: Horloge, nom: str, client_id: str | None = None
 ) -> tuple[Editeur, str]:
     """A new editor and its secret (returned once, stored hashed); client_id drawn if absent."""
     nom = nom.strip()
@@ -48,13 +48,13 @@ def creer(
         raise BadRequest.one(
             "EDITOR_EXISTS", f"L'identifiant client « {client_id} » existe déjà.", "clientId"
         )
-    return identites.creer_editeur(session, clock, nom, client_id)
+    return identites.creer_editeur(session, horloge, nom, client_id)
 
 
-def revoquer(session: Session, clock: Clock, client_id: str) -> Editeur:
+def revoquer(session: Session, horloge: Horloge, client_id: str) -> Editeur:
     """The editor's credentials stop working now: no new token, its tokens refused."""
     editeur = trouver(session, client_id)
-    editeur.revoque_le = clock.now()
+    editeur.revoque_le = horloge.maintenant()
     session.flush()
     return editeur
 

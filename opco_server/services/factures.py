@@ -56,7 +56,7 @@ def deposer(
 
     Received at `at` and checked on its day (default: the clock's now; the bulk generator
     replays invoices received in the past)."""
-    now = at or sandbox.clock.now()
+    now = at or sandbox.horloge.maintenant()
     lecture = lire(session, sandbox, opco, siren, data)
     ctx = controles.contexte(sandbox.referentiel, opco, now.date())
     bloquants = controles.bloquants(rules.evaluer(lecture.vue, ctx, Moment.FACTURATION))

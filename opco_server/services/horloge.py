@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock, State, aware
 from opco_server.errors import BadRequest
+from opco_server.horloge import Horloge, ReglageHorloge, aware
 from opco_server.models import EtatHorloge
 from opco_server.services import compteurs, simulateur
 from opco_server.wire import parse_instant
@@ -21,49 +21,51 @@ if TYPE_CHECKING:
 ROW = 1
 
 
-def changer(session: Session, defaut: State, change: Callable[[State], State]) -> State:
+def changer(
+    session: Session, defaut: ReglageHorloge, change: Callable[[ReglageHorloge], ReglageHorloge]
+) -> ReglageHorloge:
     """Apply a change to the persisted clock under its row lock; the new state is returned.
 
     The row is locked before it is read (FOR UPDATE on PostgreSQL; SQLite sessions that write
     hold the database's write lock from their BEGIN IMMEDIATE), so concurrent changes from
     several workers apply one after the other. `defaut`: the state when no row exists yet.
     """
-    frozen_at, offset = defaut
-    values = {"fige": frozen_at is not None, "instant": frozen_at}
-    values["decalage_secondes"] = offset.total_seconds()
+    figee_a, decalage = defaut
+    values = {"fige": figee_a is not None, "instant": figee_a}
+    values["decalage_secondes"] = decalage.total_seconds()
     compteurs.inserer_si_absent(session, EtatHorloge, {"id": ROW, **values})
     row = session.get(EtatHorloge, ROW, with_for_update=True, populate_existing=True)
-    frozen_at, offset = change(_etat(row))
-    row.fige = frozen_at is not None
-    row.instant = frozen_at
-    row.decalage_secondes = offset.total_seconds()
+    figee_a, decalage = change(_etat(row))
+    row.fige = figee_a is not None
+    row.instant = figee_a
+    row.decalage_secondes = decalage.total_seconds()
     session.flush()
-    return frozen_at, offset
+    return figee_a, decalage
 
 
-def _etat(row: EtatHorloge) -> State:
+def _etat(row: EtatHorloge) -> ReglageHorloge:
     return (aware(row.instant) if row.fige else None), timedelta(seconds=row.decalage_secondes)
 
 
-def lire(session: Session) -> State | None:
+def lire(session: Session) -> ReglageHorloge | None:
     """The persisted clock (None: never persisted)."""
     row = session.get(EtatHorloge, ROW)
     return None if row is None else _etat(row)
 
 
-def synchroniser(session: Session, clock: Clock) -> None:
+def synchroniser(session: Session, horloge: Horloge) -> None:
     """Load the persisted clock, if any (no row: the clock keeps its own state)."""
     etat = lire(session)
     if etat is not None:
-        clock.restore(*etat)
+        horloge.restaurer(*etat)
 
 
-def decrire(clock: Clock) -> dict[str, object]:
-    frozen_at, offset = clock.state()
+def decrire(horloge: Horloge) -> dict[str, object]:
+    figee_a, decalage = horloge.reglage()
     return {
-        "maintenant": clock.now().isoformat(timespec="seconds"),
-        "fige": frozen_at is not None,
-        "decalageSecondes": round(offset.total_seconds()) if frozen_at is None else 0,
+        "maintenant": horloge.maintenant().isoformat(timespec="seconds"),
+        "fige": figee_a is not None,
+        "decalageSecondes": round(decalage.total_seconds()) if figee_a is None else 0,
         "heureReelle": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -93,7 +95,7 @@ def lire_instant(valeur: str | None, champ: str = "instant") -> datetime | None:
 
 def rattraper(session: Session, sandbox: Sandbox) -> list[simulateur.Transition]:
     """The back office runs, in order, everything that became due on the sandbox clock."""
-    return simulateur.traiter(session, sandbox, sandbox.clock.now())
+    return simulateur.traiter(session, sandbox, sandbox.horloge.maintenant())
 
 
 def avancer(
@@ -106,20 +108,20 @@ def avancer(
         )
     try:
         delta = timedelta(days=jours, hours=heures, minutes=minutes)
-        depasse = (sandbox.clock.now() + delta).year > ANNEE_MAX
+        depasse = (sandbox.horloge.maintenant() + delta).year > ANNEE_MAX
     except OverflowError:
         depasse = True
     if depasse:
         raise BadRequest.one(
             "FORMAT_INVALID", f"L'horloge ne peut pas dépasser l'an {ANNEE_MAX}.", "jours"
         )
-    sandbox.clock.advance(delta)
+    sandbox.horloge.avancer(delta)
     return rattraper(session, sandbox)
 
 
 def regler(session: Session, sandbox: Sandbox, instant: datetime) -> list[simulateur.Transition]:
     """Set the clock to an instant (it stays frozen or keeps running), then catch up."""
-    sandbox.clock.set(instant)
+    sandbox.horloge.regler(instant)
     return rattraper(session, sandbox)
 
 
@@ -127,16 +129,16 @@ def figer(
     session: Session, sandbox: Sandbox, instant: datetime | None
 ) -> list[simulateur.Transition]:
     """Freeze the clock at an instant (None: now), then catch up."""
-    sandbox.clock.freeze(instant)
+    sandbox.horloge.figer(instant)
     return rattraper(session, sandbox)
 
 
 def liberer(sandbox: Sandbox) -> None:
     """Let the clock run in real time again from where it stands."""
-    sandbox.clock.unfreeze()
+    sandbox.horloge.liberer()
 
 
 def revenir_au_temps_reel(session: Session, sandbox: Sandbox) -> list[simulateur.Transition]:
     """Back to real time, then catch up."""
-    sandbox.clock.reset()
+    sandbox.horloge.reinitialiser()
     return rattraper(session, sandbox)

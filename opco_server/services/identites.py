@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import Clock
 from opco_server.donnees.opcos import Opco
 from opco_server.errors import BadRequest, Forbidden
+from opco_server.horloge import Horloge
 from opco_server.models import CfaEnregistre, CleCfa, Editeur
 from opco_server.services import cles, partage
 
@@ -29,7 +29,7 @@ def digest(secret: str) -> str:
 
 def creer_editeur(
     session: Session,
-    clock: Clock,
+    horloge: Horloge,
     nom: str,
     client_id: str | None = None,
     client_secret: str | None = None,
@@ -37,7 +37,10 @@ def creer_editeur(
     client_id = client_id or "editeur-" + secrets.token_hex(6)
     client_secret = client_secret or secrets.token_urlsafe(32)
     editeur = Editeur(
-        client_id=client_id, nom=nom, secret_hash=digest(client_secret), cree_le=clock.now()
+        client_id=client_id,
+        nom=nom,
+        secret_hash=digest(client_secret),
+        cree_le=horloge.maintenant(),
     )
     session.add(editeur)
     session.flush()
@@ -57,7 +60,7 @@ def expirer_jetons(
 
 def generer_cle(
     session: Session,
-    clock: Clock,
+    horloge: Horloge,
     opco: Opco,
     siren: str,
     jours: int | None = None,
@@ -66,7 +69,7 @@ def generer_cle(
     """Generate the CFA's key at this OPCO; it replaces any previous key of that SIREN."""
     if not siren.isdigit() or len(siren) != 9:
         raise BadRequest.one("ID_SIREN_FORMAT", "Le SIREN doit comporter 9 chiffres.", "siren")
-    now = clock.now()
+    now = horloge.maintenant()
     fin = (now + timedelta(days=jours if jours is not None else opco.duree_cle_jours)).date()
     if cle is None:
         cle = (
@@ -119,15 +122,15 @@ def cle_connue(commun: partage.Instantane, opco_id: str, key: str) -> partage.Cl
     return found if found is not None and found.opco_id == opco_id else None
 
 
-def etat_cle(found: partage.CleConnue, clock: Clock) -> str:
+def etat_cle(found: partage.CleConnue, horloge: Horloge) -> str:
     """The state of a key this worker holds, on the sandbox clock (services.cles decides)."""
-    return cles.etat(found.revoquee, found.date_fin_validite, clock.today())
+    return cles.etat(found.revoquee, found.date_fin_validite, horloge.aujourdhui())
 
 
-def verifier_cle(commun: partage.Instantane, clock: Clock, opco_id: str, key: str) -> str:
+def verifier_cle(commun: partage.Instantane, horloge: Horloge, opco_id: str, key: str) -> str:
     """The SIREN behind a valid key of this OPCO (from the keys this worker holds)."""
     found = cle_connue(commun, opco_id, key)
-    etat = cles.REVOQUEE if found is None else etat_cle(found, clock)
+    etat = cles.REVOQUEE if found is None else etat_cle(found, horloge)
     if etat == cles.REVOQUEE:
         raise Forbidden.one(
             "AUTH_KEY_INVALID",

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from opco_server.clock import aware
 from opco_server.errors import NotFound, OAuthError
+from opco_server.horloge import aware
 from opco_server.masquage import nettoyer
 from opco_server.models import EntreeJournal
 from opco_server.services import conformite
@@ -186,7 +186,7 @@ def lister(
 def a_jour(sandbox: Sandbox) -> None:
     """Write the entries the journal's writer still holds (it records after each response)."""
     if sandbox.journal is not None:
-        sandbox.journal.vider()
+        sandbox.journal.flush()
 
 
 def consulter(sandbox: Sandbox, session: Session, **filtres: Any) -> list[EntreeJournal]:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from opco_server.clock import aware
 from opco_server.errors import BadRequest
+from opco_server.horloge import aware
 from opco_server.models import Panne
 from opco_server.services.horloge import lire_instant
 

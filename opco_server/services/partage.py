@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from opco_server.clock import Clock, State, aware
+from opco_server.horloge import Horloge, ReglageHorloge, aware
 from opco_server.models import (
     CleCfa,
     Dossier,
@@ -83,7 +83,7 @@ class Instantane:
     """The shared state as one worker holds it (immutable: swapped whole on a change)."""
 
     version: int
-    horloge: State | None
+    horloge: ReglageHorloge | None
     profil: str | None
     pannes: Mapping[str, Panne]  # detached rows, read only
     editeurs: Mapping[int, EditeurConnu]
@@ -260,7 +260,7 @@ PROFIL_DIALECTES, PROFIL_STRICT = "dialectes", "norme-stricte"
 class EtatLocal:
     """This worker's copy of the shared state, and the changes it makes to it.
 
-    Changes (the clock through Clock.shared, the profile) are made under the row's lock in the
+    Changes (the clock through Horloge.partagee, the profile) are made under the row's lock in the
     database, one at a time in this worker, then adopted at once. `synchroniser` runs once per
     request: one row read, a reload only when the version moved. `_generation` counts this
     worker's changes, so that a reload that read the database before a change of this worker
@@ -269,12 +269,12 @@ class EtatLocal:
 
     def __init__(
         self,
-        clock: Clock,
+        horloge: Horloge,
         engine: Engine,
         fabrique: sessionmaker,
         sessions: Callable[..., AbstractContextManager[Session]],
     ) -> None:
-        self.clock, self._engine, self._sessions = clock, engine, sessions
+        self.horloge, self._engine, self._sessions = horloge, engine, sessions
         self._verrou = threading.Lock()
         self._adoption = threading.Lock()
         self._generation = 0
@@ -282,7 +282,7 @@ class EtatLocal:
         self.prochaine_action: datetime | None = None  # the back office's next due instant
         self.profil = PROFIL_DIALECTES
         suivre(fabrique)
-        clock.shared = self.changer_horloge
+        horloge.partagee = self.changer_horloge
 
     def changer_profil(self, profil: str) -> None:
         with self._verrou, self._sessions() as session:
@@ -292,10 +292,10 @@ class EtatLocal:
             session.commit()
             self._adopter(profil=profil)
 
-    def changer_horloge(self, change: Callable[[State], State]) -> None:
-        """Clock.shared: apply a change to the persisted clock atomically, then adopt it."""
+    def changer_horloge(self, change: Callable[[ReglageHorloge], ReglageHorloge]) -> None:
+        """Horloge.partagee: apply a change to the persisted clock atomically, then adopt it."""
         with self._verrou, self._sessions() as session:
-            etat = horloge.changer(session, self.clock.state(), change)
+            etat = horloge.changer(session, self.horloge.reglage(), change)
             session.commit()
             self._adopter(horloge=etat)
 
@@ -324,7 +324,7 @@ class EtatLocal:
 
     def _adopter(
         self,
-        horloge: State | None = None,
+        horloge: ReglageHorloge | None = None,
         profil: str | None = None,
         generation: int | None = None,
         commun: Instantane | None = None,
@@ -342,6 +342,6 @@ class EtatLocal:
                 # No row: the default profile (a reset empties the table).
                 profil = profil or commun.profil or PROFIL_DIALECTES
             if horloge is not None:
-                self.clock.restore(*horloge)
+                self.horloge.restaurer(*horloge)
             if profil is not None:
                 self.profil = profil

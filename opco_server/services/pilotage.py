@@ -62,7 +62,7 @@ def cibles_possibles(dossier: Dossier) -> list[str]:
 def instruire_maintenant(session: Session, sandbox: Sandbox, dossier: Dossier) -> Instruction:
     """Take the dossier into instruction and decide now, whatever the delays say; without a
     decision (no convention yet, a magic value that waits) the OPCO's comment says why."""
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     if dossier.etat == Etat.TRANSMIS:
         simulateur.instruire(session, sandbox, dossier, now, acteur=ACTEUR)
     elif dossier.etat != Etat.EN_COURS_INSTRUCTION:
@@ -89,7 +89,7 @@ def forcer(
 ) -> Dossier:
     """Force a legal transition (409 otherwise), doing what the OPCO does on that edge."""
     evenement = cycle_de_vie.evenement_pour(dossier, cible)
-    now = sandbox.clock.now()
+    now = sandbox.horloge.maintenant()
     # The journal says who forced what; the norm's commentaireEtat reads as a real OPCO's.
     raison = f"Transition forcée par l'API de pilotage{f' : {motif}' if motif else ''}."
     avant = len(dossier.evenements)
@@ -135,7 +135,7 @@ def commentaire_opco(evenement: Evenement, motif: str | None) -> str:
 def regler_facture(session: Session, sandbox: Sandbox, opco_id: str, numero: str) -> Facture:
     """Settle the invoice now (an avoir is imputed on the overpayment); 409 once decided."""
     facture = factures.trouver(session, opco_id, numero)
-    factures.regler(session, sandbox, facture, sandbox.clock.now(), acteur=ACTEUR)
+    factures.regler(session, sandbox, facture, sandbox.horloge.maintenant(), acteur=ACTEUR)
     return facture
 
 
@@ -151,5 +151,5 @@ def rejeter_facture(
             "Indiquez le motif du rejet : il est communiqué au CFA.",
             "motif",
         )
-    factures.rejeter(session, facture, sandbox.clock.now(), motif)
+    factures.rejeter(session, facture, sandbox.horloge.maintenant(), motif)
     return facture

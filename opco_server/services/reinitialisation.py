@@ -45,7 +45,7 @@ def reinitialiser(sandbox: Sandbox, avec_demo: bool = True) -> None:
     """Empty every table (the journal's included) and, unless told not to, load the demo data again."""
     # The requests made before the reset go with it; no journal batch interleaves with it.
     # (A Sandbox built without create_app has no journal writer, hence nothing pending.)
-    suspendu = sandbox.journal.suspendu() if sandbox.journal else nullcontext()
+    suspendu = sandbox.journal.paused() if sandbox.journal else nullcontext()
     with suspendu, sandbox.session() as session:
         tables = [
             t
@@ -73,13 +73,13 @@ def reinitialiser_opco(sandbox: Sandbox, opco_id: str) -> None:
     opco = sandbox.opcos[opco_id]
     # The requests made before the reset go with it; no journal batch interleaves with it.
     # (A Sandbox built without create_app has no journal writer, hence nothing pending.)
-    suspendu = sandbox.journal.suspendu() if sandbox.journal else nullcontext()
+    suspendu = sandbox.journal.paused() if sandbox.journal else nullcontext()
     with suspendu, sandbox.session() as session:
         for model in PAR_OPCO:
             session.execute(delete(model).where(model.opco_id == opco_id))
         for cfa in load_demo(sandbox)["cfas"]:
             identites.generer_cle(
-                session, sandbox.clock, opco, cfa["siren"], cle=demo_key(opco_id, cfa["siren"])
+                session, sandbox.horloge, opco, cfa["siren"], cle=demo_key(opco_id, cfa["siren"])
             )
         # Every worker reloads its shared state; this OPCO's tokens issued before are void.
         partage.revoquer_jetons(session, opco_id)

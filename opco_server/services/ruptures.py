@@ -64,7 +64,7 @@ def rompre(
         )
     if items:
         raise BadRequest(*items)
-    at = sandbox.clock.now()
+    at = sandbox.horloge.maintenant()
     libelle = MOTIFS.get(motif or "AUTRE", motif or "")
     cycle_de_vie.appliquer(
         session,

@@ -119,7 +119,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
     opco = sandbox.opcos[scenario["opco"]]
     cfa = identities(sandbox)["cfas"][scenario.get("cfa", 0)]
     base = json.loads((sandbox.settings.fixtures_dir / "dossiers" / "contrat-v14.json").read_text())
-    aujourdhui = sandbox.clock.today()
+    aujourdhui = sandbox.horloge.aujourdhui()
     refs: dict[str, Any] = {}
     factures = 0  # the CFA's invoices (the reset left none)
     with sandbox.session() as session:
@@ -180,7 +180,7 @@ def charger(sandbox: Sandbox, nom: str) -> dict[str, dict[str, str]]:
                 )
             elif "solder" in etape:
                 factures += 1
-                maintenant = sandbox.clock.now()
+                maintenant = sandbox.horloge.maintenant()
                 numero = numero_facture_cfa(aujourdhui, factures)
                 solder(
                     session,

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from opco_server.clock import aware
+from opco_server.horloge import aware
 from opco_server.models import Dossier, Facture
 from opco_server.services import controles, cycle_de_vie, engagements, factures
 from rules.champs import normaliser_nom

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from opco_server.clock import Clock
 from opco_server.donnees.opcos import Opco
+from opco_server.horloge import Horloge
 from opco_server.services import cles, partage
 from opco_server.services.identites import cle_connue, etat_cle
 
@@ -18,9 +18,9 @@ class Statut:
     date_heure: datetime
 
 
-def statut(opco: Opco, clock: Clock) -> Statut:
+def statut(opco: Opco, horloge: Horloge) -> Statut:
     """GET /v1/status: the OPCO answers, with the norm versions it speaks and its time."""
-    return Statut(opco.nom, tuple(opco.versions), clock.now())
+    return Statut(opco.nom, tuple(opco.versions), horloge.maintenant())
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,11 @@ class KeyInfo:
 
 
 def info_cle(
-    commun: partage.Instantane, clock: Clock, opco_id: str, siren: str, key: str
+    commun: partage.Instantane, horloge: Horloge, opco_id: str, siren: str, key: str
 ) -> KeyInfo:
     """cfakeyinfo (norm.md E2): is this key the valid key of this SIREN at this OPCO?"""
     found = cle_connue(commun, opco_id, key)
-    etat = None if found is None or found.siren != siren else etat_cle(found, clock)
+    etat = None if found is None or found.siren != siren else etat_cle(found, horloge)
     if etat in (None, cles.REVOQUEE):
         return KeyInfo("error", None, "Clé inconnue pour ce SIREN auprès de cet OPCO.")
     if etat == cles.EXPIREE:

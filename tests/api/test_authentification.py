@@ -125,16 +125,16 @@ def test_key_header_name_is_case_insensitive(cfa):
     assert cfa.get("/v1/status", headers=headers).status_code == 200
 
 
-def test_expired_key_is_403(cfa, clock):
-    clock.advance(timedelta(days=366))
+def test_expired_key_is_403(cfa, horloge):
+    horloge.avancer(timedelta(days=366))
     headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
     response = cfa.get("/v1/dossiers/etats", headers=headers)
     assert response.status_code == 403
     assert _codes(response) == ["AUTH_KEY_EXPIRED"]
 
 
-def test_key_is_valid_up_to_its_last_day(cfa, clock):
-    clock.advance(timedelta(days=365))
+def test_key_is_valid_up_to_its_last_day(cfa, horloge):
+    horloge.avancer(timedelta(days=365))
     headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
     assert cfa.get("/v1/status", headers=headers).status_code == 200
 
@@ -187,7 +187,7 @@ def test_new_key_replaces_the_previous_one(cfa, sandbox):
     old = cfa.cfa["cles"]["akto"]
     with sandbox.session() as session:
         _, new = identites.generer_cle(
-            session, sandbox.clock, sandbox.opcos["akto"], cfa.cfa["siren"]
+            session, sandbox.horloge, sandbox.opcos["akto"], cfa.cfa["siren"]
         )
         session.commit()
     assert cfa.get("/v1/status", headers=cfa.headers(X_API_KEY=old)).status_code == 403

@@ -258,16 +258,16 @@ def test_clock_advance_runs_the_back_office(client, sandbox, transmis):
     assert "En cours d&#39;instruction" in dossier.text
 
     page = post(client, "/console/horloge/regler", instant="2026-12-01T10:30")
-    assert sandbox.clock.now() == datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    assert sandbox.horloge.maintenant() == datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
     assert "01/12/2026 10:30:00 UTC" in page.text
     page = post(client, "/console/horloge/regler", instant="n'importe quoi")
     assert messages(page)[0][0] == "erreur"
     page = post(client, "/console/horloge/avancer", jours="0")
     assert messages(page)[0][0] == "erreur"
     post(client, "/console/horloge/liberer")
-    assert not sandbox.clock.frozen
+    assert not sandbox.horloge.figee
     post(client, "/console/horloge/figer", instant="2026-12-02T08:00")
-    assert sandbox.clock.now() == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    assert sandbox.horloge.maintenant() == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 
 
 def test_journal_lists_api_calls_with_filters_and_detail(client, cfa):

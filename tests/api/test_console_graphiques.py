@@ -102,7 +102,7 @@ def test_states_per_opco(app, sandbox, transmis):
 def test_the_echeancier_with_its_statuses(app, sandbox, cfa, client, engage):
     with sandbox.session() as session:
         d = pilotage.trouver(session, "akto", engage)
-        e = engagements.echeancier(d, sandbox.clock.today())
+        e = engagements.echeancier(d, sandbox.horloge.aujourdhui())
         assert (e.debut, e.fin, e.rupture, e.trop_percu) == (
             date(2026, 9, 1),
             date(2028, 8, 31),
@@ -117,7 +117,7 @@ def test_the_echeancier_with_its_statuses(app, sandbox, cfa, client, engage):
     assert cfa.post("/v2/dossiers/rupture/employeur", json=rupture).status_code == 200
     with sandbox.session() as session:
         d = pilotage.trouver(session, "akto", engage)
-        e = engagements.echeancier(d, sandbox.clock.today())
+        e = engagements.echeancier(d, sandbox.horloge.aujourdhui())
     assert e.rupture == date(2027, 1, 15) and e.trop_percu == Decimal("194.79")
     assert e.lignes[0].statut == StatutEcheance.TROP_PERCU
     assert {lg.statut for lg in e.lignes[1:]} == {StatutEcheance.ANNULEE}

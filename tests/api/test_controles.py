@@ -125,12 +125,12 @@ def test_a_missing_idcc_label_is_derived_too(cfa, contrat):
     assert cerfa["employeur"]["libelleIdcc"] == "Hôtels, cafés, restaurants (HCR)"
 
 
-def test_birth_date_in_the_future_is_judged_on_the_sandbox_clock(cfa, contrat, clock):
+def test_birth_date_in_the_future_is_judged_on_the_sandbox_clock(cfa, contrat, horloge):
     from datetime import timedelta
 
     contrat["cerfa"]["apprenti"]["dateNaissance"] = "2026-12-01"
     assert "AGE_BIRTHDATE_FUTURE" in _codes(cfa.transmettre(contrat))
-    clock.advance(timedelta(days=30))
+    horloge.avancer(timedelta(days=30))
     headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
     response = cfa.post("/v1/dossiers", json=contrat, headers=headers)
     assert "AGE_BIRTHDATE_FUTURE" not in _codes(response)

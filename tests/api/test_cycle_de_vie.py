@@ -391,14 +391,14 @@ def test_clock_control(client):
 
 def test_clock_is_shared_through_the_database(client, sandbox):
     """Another worker (another process) adopts the clock the control API set."""
-    from opco_server.clock import Clock
+    from opco_server.horloge import Horloge
     from opco_server.services import horloge
 
     client.put("/_sandbox/horloge", json={"instant": "2030-02-03T04:05:06+00:00"})
-    other = Clock()
+    other = Horloge()
     with sandbox.session() as session:
         horloge.synchroniser(session, other)
-    assert other.now().isoformat() == "2030-02-03T04:05:06+00:00"
+    assert other.maintenant().isoformat() == "2030-02-03T04:05:06+00:00"
 
 
 def test_transmission_controls_read_the_sandbox_clock(cfa, client, contrat):

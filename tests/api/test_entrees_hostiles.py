@@ -13,6 +13,7 @@ test_robustesse.py; the convention's ZIP, empty and 10 MiB files and a sanitised
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -25,6 +26,7 @@ from sqlalchemy import func, select
 
 from tests.api.test_cycle_de_vie import PDF, avancer, convention_de, deposer, detail
 from tests.api.test_factures import SIRET, facture_pour
+from tests.conftest import NOW, ROOT, NormClient
 
 JSON = ["/v1/dossiers", "/v2/dossiers", "/v2/dossiers/rupture/employeur"]
 # Multipart endpoint → its JSON part.
@@ -130,50 +132,118 @@ class Scene:
         return self.client.post(self.url(TOKEN), content=contenu, headers=headers)
 
 
-@pytest.fixture
-def norme_stricte(client):
-    """Every endpoint served, errors in the norm's own format (no OPCO dialect)."""
-    assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
-    yield
-    client.put("/_sandbox/profil", json={"profil": "dialectes"})
+class Scenes:
+    """The module's scene on one database, built once and rebuilt only when it changed.
+
+    Building it (reset, transmission, deposit, four days of clock) costs far more than the
+    tests that use it, and almost every test here asserts that its request stored nothing: they
+    all share one scene. A test still starts from the scene exactly as built: `prendre` checks
+    the shared state's version (a reset, the profile, the clock: any change moves it) and the
+    snapshot of everything stored, and rebuilds the scene when either moved (after a test that
+    stores, after another module's reset)."""
+
+    def __init__(self, session_app, contrat: dict) -> None:
+        self.app, self.contrat = session_app, contrat
+        self.sandbox = session_app.app.extensions["opco.sandbox"]
+        self._clients = contextlib.ExitStack()
+        self.client = self._clients.enter_context(session_app.test_client())
+        self.scene: Scene | None = None
+        self.version: int | None = None
+        self.reference: dict | None = None
+        self.constructions = 0
+
+    def _version(self) -> int:
+        from opco_server.services.partage import lire_version
+
+        return lire_version(self.sandbox.engine)[0]
+
+    def prendre(self) -> Scene:
+        if self.scene is not None and self._version() == self.version:
+            # The database alone: the listings are read from it (the test's end reads both).
+            etat = instantane(self.scene, api=False)
+            if self.reference is not None and etat.items() <= self.reference.items():
+                return self.scene
+        return self._construire()
+
+    def cumulable(self) -> Scene:
+        """For a test that stores and checks only what it added: the scene as built or as
+        such tests left it; still rebuilt after a reset or a change of the shared state."""
+        if self.scene is not None and self._version() == self.version:
+            return self.scene
+        return self._construire()
+
+    def _construire(self) -> Scene:
+        from opco_server.donnees.seed import identities
+        from opco_server.services.reinitialisation import reinitialiser
+
+        sandbox, client = self.sandbox, self.client
+        sandbox.horloge.figer(NOW)
+        sandbox.horloge.regler(NOW)
+        reinitialiser(sandbox)
+        # Every endpoint served, errors in the norm's own format (no OPCO dialect).
+        assert client.put("/_sandbox/profil", json={"profil": "norme-stricte"}).status_code == 200
+        cfa = NormClient(client, identities(sandbox))
+        numero = cfa.transmettre(self.contrat).json()["numeroInterne"]
+        assert deposer(cfa, convention_de(self.contrat, numero)).status_code == 200
+        avancer(client, jours=4)
+        scene = Scene(cfa, client, sandbox, self.contrat, numero)
+        assert scene.dossier["cerfa"]["etat"] == "ENGAGE"
+        self.scene, self.version = scene, self._version()
+        self.reference = instantane(scene)
+        self.constructions += 1
+        return scene
+
+    def fermer(self) -> None:
+        """The next module finds the default profile (its reset would restore it anyway)."""
+        if self.scene is not None:
+            self.client.put("/_sandbox/profil", json={"profil": "dialectes"})
+        self._clients.close()
+
+
+@pytest.fixture(scope="module")
+def scenes(session_app) -> Iterator[Scenes]:
+    contrat = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_text("utf-8"))
+    scenes = Scenes(session_app, contrat)
+    yield scenes
+    scenes.fermer()
 
 
 @pytest.fixture
-def scene(cfa, client, sandbox, contrat, norme_stricte) -> Scene:
-    numero = cfa.transmettre(contrat).json()["numeroInterne"]
-    assert deposer(cfa, convention_de(contrat, numero)).status_code == 200
-    avancer(client, jours=4)
-    scene = Scene(cfa, client, sandbox, contrat, numero)
-    assert scene.dossier["cerfa"]["etat"] == "ENGAGE"
-    return scene
+def scene(scenes) -> Scene:
+    """The scene as built: rebuilt first if the previous test (or another module) changed it."""
+    return scenes.prendre()
 
 
-def instantane(scene: Scene) -> dict:
+def instantane(scene: Scene, api: bool = True) -> dict:
     """Everything a request could store: each table's rows (through the database), the
-    sequences and counters, and what the norm's own listings show (through the API)."""
+    sequences and counters, the dossiers' states, and (`api`) what the norm's own listings show
+    (through the API)."""
     from opco_server.db import Base
-    from opco_server.models import CompteurCfa, SequenceOpco
+    from opco_server.models import CompteurCfa, Dossier, SequenceOpco
 
-    with scene.sandbox.session() as session:
-        etat: dict = {
-            table.name: session.scalar(select(func.count()).select_from(table))
-            for table in Base.metadata.sorted_tables
-            if table.name not in VOLATILES
-        }
+    tables = [t for t in Base.metadata.sorted_tables if t.name not in VOLATILES]
+    comptes = select(
+        *[select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables]
+    )
+    with scene.sandbox.session(lecture=True) as session:
+        etat: dict = dict(session.execute(comptes).one()._mapping)
         etat["sequences"] = sorted(map(tuple, session.execute(select(SequenceOpco.__table__))))
         etat["compteurs"] = sorted(map(tuple, session.execute(select(CompteurCfa.__table__))))
-    get = scene.client.get
-    etat["api:dossiers"] = len(get("/akto/v1/dossiers/etats", headers=scene.headers).json())
-    factures = get("/akto/v2/factures/etats", params={"numeroPage": 1}, headers=scene.headers)
-    etat["api:factures"] = factures.json()["total"]
+        etats = select(Dossier.opco_id, Dossier.numero_interne, Dossier.etat)
+        etat["etats"] = sorted(map(tuple, session.execute(etats)))
+    if api:
+        get = scene.client.get
+        etat["api:dossiers"] = len(get("/akto/v1/dossiers/etats", headers=scene.headers).json())
+        factures = get("/akto/v2/factures/etats", params={"numeroPage": 1}, headers=scene.headers)
+        etat["api:factures"] = factures.json()["total"]
     return etat
 
 
 @pytest.fixture
-def rien_de_stocke(scene) -> Iterator[None]:
-    avant = instantane(scene)
+def rien_de_stocke(scenes, scene) -> Iterator[None]:
+    """The scene was just checked equal to its reference: it must still be, after the test."""
     yield
-    assert instantane(scene) == avant
+    assert instantane(scene) == scenes.reference
 
 
 def refus(response, status: int, codes: set[str] | None = None) -> list[dict]:
@@ -302,9 +372,9 @@ _TYPES = {"json": "application/json", "multipart": "multipart/form-data; boundar
 @pytest.mark.parametrize(
     ("chemin", "sorte"), [("/v1/dossiers", "json"), *[(c, "multipart") for c in MULTIPART]]
 )
-def test_an_announced_oversize_body_is_refused_before_it_is_read(app, scene, chemin, sorte):
+def test_an_announced_oversize_body_is_refused_before_it_is_read(scenes, scene, chemin, sorte):
     headers = {**scene.headers, "Content-Type": _TYPES[sorte], "Content-Length": str(2**40)}
-    status, body, tires = _asgi(app, scene.url(chemin), headers, _sans_fin())
+    status, body, tires = _asgi(scenes.app, scene.url(chemin), headers, _sans_fin())
     assert (status, body["errors"][0]["code"]) == (413, "PAYLOAD_TOO_LARGE")
     assert tires == 0
 
@@ -313,31 +383,31 @@ def test_an_announced_oversize_body_is_refused_before_it_is_read(app, scene, che
 @pytest.mark.parametrize(
     ("chemin", "sorte"), [("/v2/dossiers", "json"), ("/v1/factures", "multipart")]
 )
-def test_a_chunked_oversize_body_is_refused_once_past_the_limit(app, scene, chemin, sorte):
+def test_a_chunked_oversize_body_is_refused_once_past_the_limit(scenes, scene, chemin, sorte):
     settings = scene.sandbox.settings
     limite = settings.multipart_max_octets if sorte == "multipart" else settings.corps_max_octets
     headers = {**scene.headers, "Content-Type": _TYPES[sorte], "Transfer-Encoding": "chunked"}
-    status, body, tires = _asgi(app, scene.url(chemin), headers, _sans_fin())
+    status, body, tires = _asgi(scenes.app, scene.url(chemin), headers, _sans_fin())
     assert (status, body["errors"][0]["code"]) == (413, "PAYLOAD_TOO_LARGE")
     assert tires <= limite // (64 * 1024) + 1  # read up to the limit, not to the end
 
 
-def test_a_chunked_body_under_the_limit_is_received(app, scene):
+def test_a_chunked_body_under_the_limit_is_received(scenes, scene):
     """Without Content-Length, connexion took a body for absent (REQ_FIELD_MISSING)."""
     avant = instantane(scene)
     texte = json.dumps(scene.charge("/v1/dossiers")).encode()
     morceaux = iter([texte[:100], texte[100:2000], texte[2000:]])
     headers = {**scene.headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
-    status, body, _ = _asgi(app, scene.url("/v1/dossiers"), headers, morceaux)
+    status, body, _ = _asgi(scenes.app, scene.url("/v1/dossiers"), headers, morceaux)
     assert status == 200, body
     assert instantane(scene)["dossiers"] == avant["dossiers"] + 1
 
 
 @pytest.mark.usefixtures("rien_de_stocke")
 @pytest.mark.parametrize("valeur", ["douze", "-1", "1e3", "12, 13"])
-def test_an_invalid_content_length_is_a_400(app, scene, valeur):
+def test_an_invalid_content_length_is_a_400(scenes, scene, valeur):
     headers = {**scene.headers, "Content-Type": "application/json", "Content-Length": valeur}
-    status, body, tires = _asgi(app, scene.url("/v1/dossiers"), headers, iter([b"{}"]))
+    status, body, tires = _asgi(scenes.app, scene.url("/v1/dossiers"), headers, iter([b"{}"]))
     assert (status, body["errors"][0]["code"]) == (400, "REQUEST_INVALID")
     assert tires == 0
 
@@ -620,12 +690,16 @@ NOMS = {
 
 @pytest.mark.parametrize("nom", list(NOMS), ids=[repr(n[:30]) for n in NOMS])
 @pytest.mark.parametrize("chemin", list(MULTIPART))
-def test_hostile_file_names_are_sanitised_and_nothing_escapes(scene, chemin, nom):
+def test_hostile_file_names_are_sanitised_and_nothing_escapes(scenes, chemin, nom):
     """The sandbox keeps files in its database under a sanitised base name (no directory,
     ASCII letters, digits, dot, dash, underscore, .pdf, 100 characters at most): the request is
-    accepted, the name is harmless, and it comes back as such in Content-Disposition."""
+    accepted, the name is harmless, and it comes back as such in Content-Disposition.
+
+    A convention, a document, a certificate can be sent again: those requests follow one
+    another on one scene. An invoice bills its instalment once: each starts from the scene."""
     from opco_server.models import Fichier
 
+    scene = scenes.prendre() if chemin == "/v1/factures" else scenes.cumulable()
     avant = instantane(scene)
     response = scene.multipart(chemin, nom=nom)
     assert response.status_code == 200, response.text

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from sqlalchemy import event
 
-from opco_server.clock import Clock
+from opco_server.horloge import Horloge
 from tests.conftest import NOW, NormClient
 
 
@@ -23,7 +23,7 @@ def worker_b(app, base_settings):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        autre = create_app(base_settings.with_(seed_demo=False), Clock(frozen_at=NOW))
+        autre = create_app(base_settings.with_(seed_demo=False), Horloge(figee_a=NOW))
     with autre.test_client() as client_b:
         yield client_b
     autre.app.extensions["opco.sandbox"].fermer()

@@ -15,7 +15,7 @@ def exemple(capsys, sandbox, *args: str) -> dict:
 
 
 def test_example_contract_convention_and_invoice_are_accepted(cfa, client, sandbox, capsys):
-    aujourdhui = sandbox.clock.today().isoformat()
+    aujourdhui = sandbox.horloge.aujourdhui().isoformat()
     contrat = exemple(capsys, sandbox, "contrat", "--date", aujourdhui)
     assert contrat["cerfa"]["contrat"]["dateDebutContrat"] >= aujourdhui
     response = cfa.transmettre(contrat)

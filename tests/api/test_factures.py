@@ -83,7 +83,7 @@ def nouvelle_cle(cfa, sandbox) -> None:
 
     with sandbox.session() as session:
         _, cle = identites.generer_cle(
-            session, sandbox.clock, sandbox.opcos["akto"], cfa.cfa["siren"]
+            session, sandbox.horloge, sandbox.opcos["akto"], cfa.cfa["siren"]
         )
         session.commit()
     cfa.cfa["cles"]["akto"] = cle

@@ -161,7 +161,7 @@ def _compter(client, chemin: str) -> int:
 def test_a_deeply_nested_body_does_not_lose_the_other_entries_of_its_batch(client, cfa, sandbox):
     cfa.headers()  # the token first, outside the batch
     hostile = b'{"cerfa":' + b"[" * 100_000
-    with sandbox.journal.suspendu():  # everything below lands in one batch
+    with sandbox.journal.paused():  # everything below lands in one batch
         for _ in range(11):
             assert cfa.get("/v1/status").status_code == 200
         reponse = cfa.client.post(
@@ -215,9 +215,9 @@ def test_one_hostile_entry_only_loses_itself(client, sandbox, hostile):
     capture = _capture(sandbox, hostile.pop("path"), hostile.pop("body", b""), **hostile)
     capture["status"] = statut
     entrees.insert(2, capture)
-    with sandbox.journal.suspendu():
+    with sandbox.journal.paused():
         for entree in entrees:
-            sandbox.journal.ajouter(entree)
+            sandbox.journal.add(entree)
     chemins = [e["chemin"] for e in _journal(client)["entrees"]]
     for i in range(5):
         assert f"/akto/v1/autre/{i}" in chemins

@@ -83,7 +83,7 @@ def test_on_sqlite_the_journal_is_a_file_of_its_own_next_to_the_database(client,
 
 
 def test_requests_never_wait_for_the_journal(client, cfa, contrat, sandbox, identities):
-    sandbox.journal.vider()
+    sandbox.journal.flush()
     with _verrou(sandbox, journal=True):
         cfa._token = _sans_attendre(cfa.token)  # a write on the main database
         statut = _sans_attendre(lambda: cfa.get("/v1/status"))
@@ -103,7 +103,7 @@ def test_requests_never_wait_for_the_journal(client, cfa, contrat, sandbox, iden
 def test_a_journal_batch_never_waits_for_the_requests_database(client, cfa, sandbox, monkeypatch):
     cfa.headers()  # the token first
     captures: list[dict] = []
-    monkeypatch.setattr(sandbox.journal, "ajouter", captures.append)  # held back
+    monkeypatch.setattr(sandbox.journal, "add", captures.append)  # held back
     for _ in range(3):
         assert cfa.get("/v1/status").status_code == 200
     monkeypatch.undo()
@@ -111,8 +111,8 @@ def test_a_journal_batch_never_waits_for_the_requests_database(client, cfa, sand
 
     def ecrire() -> None:  # the writer gets them while the rest of the database is locked
         for capture in captures:
-            sandbox.journal.ajouter(capture)
-        sandbox.journal.vider()
+            sandbox.journal.add(capture)
+        sandbox.journal.flush()
         fini.set()
 
     with _verrou(sandbox, journal=False):
@@ -132,14 +132,14 @@ def test_the_entry_keeps_the_client_and_siren_of_credentials_gone_since(
     siren = cfa.cfa["siren"]
     cle = client.post("/_sandbox/opcos/akto/cles", json={"siren": siren}).json()["cle"]
     captures: list[dict] = []
-    monkeypatch.setattr(sandbox.journal, "ajouter", captures.append)  # held back
+    monkeypatch.setattr(sandbox.journal, "add", captures.append)  # held back
     assert cfa.get("/v1/status", headers=cfa.headers(X_API_KEY=cle)).status_code == 200
     # The token and the key are gone before the writer gets the entry.
     reponse = client.post("/_sandbox/reinitialiser", json=reinitialisation)
     assert reponse.status_code == 200
     monkeypatch.undo()
     for capture in captures:
-        sandbox.journal.ajouter(capture)
+        sandbox.journal.add(capture)
     cfa._token = None  # the reset took the token with it
     assert cfa.get("/v1/status", headers=cfa.headers(X_API_KEY=cle)).status_code == 403
     entrees = client.get(

@@ -453,7 +453,7 @@ def test_scenario_apprentices_are_distinct_and_consistent(cfa, client, sandbox):
     rompu = next(
         detail(fresh, n)["cerfa"] for n in numeros if detail(fresh, n)["cerfa"]["etat"] == "RUPTURE"
     )
-    assert rompu["contrat"]["dateRupture"] <= sandbox.clock.today().isoformat()
+    assert rompu["contrat"]["dateRupture"] <= sandbox.horloge.aujourdhui().isoformat()
     for n in numeros:  # no apprentice shares a NIR with another: no identity warning
         assert "ID_NIR_IDENTITY_MISMATCH" not in (
             detail(fresh, n)["cerfa"]["commentaireEtat"] or ""

@@ -14,10 +14,10 @@ from tests.api.test_entrees_hostiles import (  # noqa: F401  (fixtures)
     TOKEN,
     Scene,
     instantane,
-    norme_stricte,
     refus,
     rien_de_stocke,
     scene,
+    scenes,
 )
 from tests.brut import appeler
 

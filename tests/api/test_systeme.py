@@ -69,8 +69,8 @@ def test_cfakeyinfo_wrong_siren_is_an_error_status(cfa, identities):
     assert response.json()["dateFinValidite"] is None
 
 
-def test_cfakeyinfo_expired_key(cfa, clock):
-    clock.advance(timedelta(days=400))
+def test_cfakeyinfo_expired_key(cfa, horloge):
+    horloge.avancer(timedelta(days=400))
     headers = cfa.headers(Authorization=f"Bearer {cfa.token()}")
     response = cfa.get(
         "/v2/cfakeyinfo",

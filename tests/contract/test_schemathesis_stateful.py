@@ -24,7 +24,7 @@ from schemathesis.generation.feedback import NO_FEEDBACK
 from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.specs.openapi.stateful import _step_case_strategy, is_root_allowed, transition
 
-from opco_server.clock import Clock
+from opco_server.horloge import Horloge
 from tests.conftest import ROOT, NormClient, app_jetable
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
@@ -35,7 +35,7 @@ NOMS = itertools.cycle(["SANDBOX-ENGAGE", "MARTIN", "SANDBOX-ENGAGE", "SANDBOX-A
 PRENOMS = (f"Prenom{i}" for i in itertools.count())
 
 
-APP = app_jetable("opco-stateful-st-", Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)))
+APP = app_jetable("opco-stateful-st-", Horloge(figee_a=datetime(2026, 8, 25, 9, tzinfo=UTC)))
 APP.app.extensions["opco.sandbox"].etat.changer_profil("norme-stricte")
 with APP.test_client() as _client:
     from opco_server.donnees.seed import identities

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 from sqlalchemy import select
 
-from opco_server.clock import Clock
+from opco_server.horloge import Horloge
 from opco_server.models import Dossier
 from rules.cycle_de_vie import TERMINAUX, TRANSITIONS, Etat
 from tests.api.test_cycle_de_vie import PDF, convention_de
@@ -24,7 +24,7 @@ CONTRAT = json.loads((ROOT / "fixtures" / "dossiers" / "contrat-v14.json").read_
 NOMS = ["MARTIN", "SANDBOX-ATTENTE", "SANDBOX-REFUS-AGE", "SANDBOX-DOUBLON", "SANDBOX-ENGAGE"]
 
 
-APP = app_jetable("opco-stateful-", Clock(frozen_at=datetime(2026, 8, 25, 9, tzinfo=UTC)))
+APP = app_jetable("opco-stateful-", Horloge(figee_a=datetime(2026, 8, 25, 9, tzinfo=UTC)))
 SANDBOX = APP.app.extensions["opco.sandbox"]
 
 
@@ -36,7 +36,7 @@ class CycleDeVie(RuleBasedStateMachine):
         from opco_server.donnees.seed import identities
         from opco_server.services.reinitialisation import reinitialiser
 
-        SANDBOX.clock.freeze(datetime(2026, 8, 25, 9, tzinfo=UTC))
+        SANDBOX.horloge.figer(datetime(2026, 8, 25, 9, tzinfo=UTC))
         reinitialiser(SANDBOX)
         self.client = APP.test_client()
         self.client.__enter__()

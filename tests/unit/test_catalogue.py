@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import rules
+from rules import registry
 from rules.documentation import markdown
 from tests.conftest import ROOT
 
 
-def test_codes_are_unique_and_well_formed():
+def test_codes_are_well_formed():
     codes = [r.code for r in rules.catalogue()]
-    assert len(codes) == len(set(codes))
     assert all(re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", c) for c in codes)
+
+
+def test_the_registry_refuses_a_code_already_taken():
+    """Uniqueness is the registry's own guard, at import (the catalogue is keyed by code)."""
+    premiere = rules.catalogue()[0]
+    enregistrer = registry.regle(
+        premiere.code,
+        severite=premiere.severite,
+        moment=premiere.moment,
+        resume=premiere.resume,
+        base=premiere.base,
+        message=premiere.message,
+    )
+    with pytest.raises(ValueError, match=premiere.code):
+        enregistrer(premiere.fonction)
+    assert rules.catalogue()[0] is premiere
 
 
 def test_every_rule_has_summary_basis_and_a_message_naming_the_field():
